@@ -1,0 +1,41 @@
+# Two set-up commands for a fresh machine: `make demo` and `make test`. Everything generated at run
+# time (virtual environment aside) lives under .studio/, which git ignores.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export STUDIO_HOME ?= $(CURDIR)/.studio
+export DAGSTER_HOME ?= $(STUDIO_HOME)/dagster
+
+.PHONY: demo test bench webserver dagster-home clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $@
+
+# Initialise the instance once, before several processes race to create its schema.
+dagster-home: $(VENV)/.installed
+	mkdir -p $(DAGSTER_HOME)
+	test -f $(DAGSTER_HOME)/dagster.yaml || cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster instance migrate > /dev/null
+
+demo: dagster-home
+	$(BIN)/studio demo
+
+test: $(VENV)/.installed-test
+	$(BIN)/pytest
+
+bench: $(VENV)/.installed-test dagster-home
+	$(BIN)/python -m bench.run_all
+
+webserver: dagster-home
+	$(BIN)/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf $(STUDIO_HOME)

@@ -1,0 +1,59 @@
+"""`studio`: the command line of Anime Studio."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from studio.config import load_settings
+from studio.db.errors import DatabaseConfigError
+from studio.db.session import studio_connection
+from studio.spec.importer import import_project
+from studio.spec.validation import SpecError, load_spec
+
+
+async def _import(path: Path) -> int:
+    spec = load_spec(path)  # fails before any connection is opened
+    settings = load_settings()
+    async with studio_connection(settings) as conn:
+        report = await import_project(conn, spec, path, settings.media_root)
+    print(report.summary() + ("" if report.changed else " (nothing changed)"))
+    return 0
+
+
+async def _migrate() -> int:
+    async with studio_connection(load_settings()):
+        print("studio database is up to date")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="studio", description="Anime Studio pipeline tools")
+    commands = parser.add_subparsers(dest="command", required=True)
+    imp = commands.add_parser("import", help="load a project spec (YAML) into the studio database")
+    imp.add_argument("path", type=Path)
+    commands.add_parser("migrate", help="apply pending database migrations")
+    demo = commands.add_parser("demo", help="import the example and run the pipeline end to end")
+    demo.add_argument("--spec", type=Path, default=Path("examples/lantern_harbor.yaml"))
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "import":
+            return asyncio.run(_import(args.path))
+        if args.command == "migrate":
+            return asyncio.run(_migrate())
+        if args.command == "demo":
+            from studio.demo import run_demo
+
+            return run_demo(args.spec)
+    except (SpecError, DatabaseConfigError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

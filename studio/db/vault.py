@@ -1,0 +1,41 @@
+"""Database credentials from Vault (KV v2), read with hvac."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import quote
+
+import hvac
+
+
+def read_database_url(addr: str, mount: str, path: str, token: str | None = None) -> str:
+    """Return a postgres URL built from the secret at `mount`/`path`.
+
+    The secret holds either `url`, or `host`, `port`, `user`, `password` and `dbname`.
+    Raises RuntimeError with a one-line reason (never the secret) when it cannot.
+    """
+    token = token or os.environ.get("STUDIO_VAULT_TOKEN") or os.environ.get("VAULT_TOKEN")
+    if not token:
+        raise RuntimeError("no Vault token (set STUDIO_VAULT_TOKEN)")
+    client = hvac.Client(url=addr, token=token, timeout=3)
+    try:
+        response = client.secrets.kv.v2.read_secret_version(
+            path=path, mount_point=mount, raise_on_deleted_version=True
+        )
+    except hvac.exceptions.InvalidPath:
+        raise RuntimeError(f"no secret at {mount}/{path}") from None
+    except hvac.exceptions.Forbidden:
+        raise RuntimeError(f"the token may not read {mount}/{path}") from None
+    except Exception as exc:  # connection refused, timeout, TLS: all mean "Vault unusable"
+        raise RuntimeError(f"cannot reach Vault at {addr} ({type(exc).__name__})") from None
+    data = response["data"]["data"]
+    if data.get("url"):
+        return data["url"]
+    missing = [k for k in ("host", "user", "password", "dbname") if not data.get(k)]
+    if missing:
+        raise RuntimeError(f"secret {mount}/{path} lacks {', '.join(missing)}")
+    port = data.get("port", 5432)
+    return (
+        f"postgresql://{quote(data['user'], safe='')}:{quote(data['password'], safe='')}"
+        f"@{data['host']}:{port}/{quote(data['dbname'], safe='')}"
+    )

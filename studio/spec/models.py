@@ -1,0 +1,115 @@
+"""The project spec: the YAML a creator writes, validated before anything touches the database."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from studio.domain.appearance import Appearance
+
+Slug = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="lowercase letters, digits and dashes")
+Text = Field(min_length=1)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ProjectSpec(_Strict):
+    slug: str = Slug
+    name: str = Text
+    description: str = ""
+
+
+class LoraSpec(_Strict):
+    name: str = Text
+    strength: float = Field(1.0, ge=0.0, le=2.0)
+
+
+class StyleSpec(_Strict):
+    slug: str = Slug
+    checkpoint: str = Text
+    lora: LoraSpec | None = None
+    cfg: float = Field(7.0, gt=0, le=30)
+    steps: int = Field(25, ge=1, le=150)
+    sampler: str = "euler"
+    scheduler: str = "normal"
+    width: int = Field(768, ge=64, le=4096, multiple_of=8)
+    height: int = Field(768, ge=64, le=4096, multiple_of=8)
+    positive_template: str = "{prompt}"
+    negative_template: str = ""
+
+
+class CharacterSpec(_Strict):
+    slug: str = Slug
+    name: str = Text
+    design_prompt: str = Text
+    appearance: Appearance = Field(default_factory=Appearance)
+    target_images: int = Field(20, ge=0, le=10_000)
+    reference_images: list[str] = Field(default_factory=list)
+
+
+class StorylineSpec(_Strict):
+    title: str = Text
+    logline: str = ""
+    summary: str = ""
+    themes: list[str] = Field(default_factory=list)
+    tone: str = ""
+
+
+class WorldSpec(_Strict):
+    name: str = Text
+    era: str = ""
+    description: str = ""
+    locations: list[str] = Field(default_factory=list)
+    rules: list[str] = Field(default_factory=list)
+
+
+class DialogueLine(_Strict):
+    character: str = Slug
+    line: str = Text
+
+
+class ShotSpec(_Strict):
+    description: str = Text
+    camera: str = ""
+    duration_s: float = Field(3.0, gt=0, le=120)
+    characters: list[str] = Field(default_factory=list)
+    dialogue: list[DialogueLine] = Field(default_factory=list)
+
+
+class SceneSpec(_Strict):
+    slug: str = Slug
+    title: str = Text
+    description: str = ""
+    location: str = ""
+    time_of_day: str = ""
+    mood: str = ""
+    music: str | None = None
+    shots: list[ShotSpec] = Field(min_length=1)
+
+
+class EpisodeSceneSpec(_Strict):
+    scene: str = Slug
+    transition: Literal["cut", "fade", "dissolve", "wipe"] = "cut"
+    transition_s: float = Field(0.0, ge=0, le=10)
+
+
+class EpisodeSpec(_Strict):
+    slug: str = Slug
+    number: int = Field(ge=1)
+    season: int = Field(1, ge=1)
+    title: str = Text
+    synopsis: str = ""
+    scenes: list[EpisodeSceneSpec] = Field(min_length=1)
+
+
+class ProjectFile(_Strict):
+    project: ProjectSpec
+    style: StyleSpec
+    characters: list[CharacterSpec] = Field(min_length=1)
+    storyline: StorylineSpec
+    world: WorldSpec | None = None
+    scenes: list[SceneSpec] = Field(default_factory=list)
+    episodes: list[EpisodeSpec] = Field(default_factory=list)

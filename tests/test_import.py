@@ -1,0 +1,143 @@
+import asyncio
+import copy
+
+import pytest
+import yaml
+
+from studio.cli import main as studio
+from studio.db.pool import connect
+from tests.conftest import EXAMPLE_SPEC
+
+TABLES = ("projects", "generation_styles", "characters", "storylines", "world_settings",
+          "scenes", "shots", "episodes", "episode_scenes")
+
+
+def snapshot(db_url: str) -> dict:
+    """Every row of every catalog table, updated_at included: any write shows up as a difference."""
+
+    async def _snap():
+        async with connect(db_url) as conn:
+            return {t: [dict(r) for r in await conn.fetch(f"SELECT * FROM {t} ORDER BY 1, 2")] for t in TABLES}
+
+    return asyncio.run(_snap())
+
+
+def example() -> dict:
+    return yaml.safe_load(EXAMPLE_SPEC.read_text())
+
+
+def write(tmp_path, spec: dict, name="spec.yaml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True))
+    return path
+
+
+def test_example_imports_into_every_table(studio_env, db_url, capsys):
+    assert studio(["import", str(EXAMPLE_SPEC)]) == 0
+    snap = snapshot(db_url)
+    assert [c["slug"] for c in snap["characters"]] == ["mika", "ember"]
+    ember = snap["characters"][1]
+    assert ember["appearance_data"]["species"] == "dragon — NOT human"
+    assert [s["position"] for s in snap["shots"]] == [1, 2, 3]
+    assert snap["shots"][2]["dialogue"][0] == {"character": "ember", "line": "Um. I can explain the lamp."}
+    assert snap["episode_scenes"][0]["transition"] == "fade"
+    assert "2 character created" in capsys.readouterr().out
+
+
+def test_reimport_is_a_no_op(studio_env, db_url, capsys):
+    assert studio(["import", str(EXAMPLE_SPEC)]) == 0
+    before = snapshot(db_url)
+    capsys.readouterr()
+    assert studio(["import", str(EXAMPLE_SPEC)]) == 0
+    assert snapshot(db_url) == before
+    assert "(nothing changed)" in capsys.readouterr().out
+
+
+def test_reimport_updates_in_place_and_drops_removed_shots(studio_env, db_url, tmp_path):
+    assert studio(["import", str(EXAMPLE_SPEC)]) == 0
+    ids_before = {c["slug"]: c["id"] for c in snapshot(db_url)["characters"]}
+    spec = example()
+    spec["characters"][0]["target_images"] = 30
+    spec["scenes"][0]["shots"] = spec["scenes"][0]["shots"][:2]
+    spec["episodes"][0]["scenes"][0]["transition"] = "cut"
+    assert studio(["import", str(write(tmp_path, spec))]) == 0
+    snap = snapshot(db_url)
+    assert {c["slug"]: c["id"] for c in snap["characters"]} == ids_before
+    assert snap["characters"][0]["target_images"] == 30
+    assert len(snap["shots"]) == 2
+    assert snap["episode_scenes"][0]["transition"] == "cut"
+
+
+def _set(path: str, value):
+    def mutate(spec):
+        *parents, last = path.split(".")
+        node = spec
+        for part in parents:
+            node = node[int(part)] if part.isdigit() else node[part]
+        if value is DELETE:
+            del node[last]
+        else:
+            node[int(last) if last.isdigit() else last] = value
+    return mutate
+
+
+DELETE = object()
+
+INVALID = [
+    ("missing field", _set("characters.0.design_prompt", DELETE), "characters[0].design_prompt", "Field required"),
+    ("wrong type", _set("style.steps", "many"), "style.steps", "valid integer"),
+    ("unknown character in shot", _set("scenes.0.shots.1.characters", ["nobody"]),
+     "scenes[0].shots[1].characters[0]", "unknown character 'nobody'"),
+    ("duplicate slug", _set("characters.1.slug", "mika"), "characters[1].slug", "duplicate slug 'mika'"),
+    ("bad colour", _set("characters.0.appearance.key_colors.hair", "navy"),
+     "characters[0].appearance.key_colors", "not a #rrggbb colour"),
+    ("unknown scene in episode", _set("episodes.0.scenes.0.scene", "nowhere"),
+     "episodes[0].scenes[0].scene", "unknown scene 'nowhere'"),
+    ("speaker not in shot", _set("scenes.0.shots.1.dialogue.0.character", "ember"),
+     "scenes[0].shots[1].dialogue[0].character", "'ember' is not in this shot"),
+    ("misspelt field", _set("characters.0.desing_prompt", "x"), "characters[0].desing_prompt", "Extra inputs"),
+    ("bad slug", _set("project.slug", "Lantern Harbor"), "project.slug", "should match pattern"),
+    ("size not a multiple of 8", _set("style.width", 830), "style.width", "multiple of 8"),
+    ("missing reference image", _set("characters.0.reference_images", ["refs/nope.png"]),
+     "characters[0].reference_images[0]", "no file 'refs/nope.png'"),
+    ("scene without shots", _set("scenes.0.shots", []), "scenes[0].shots", "at least 1 item"),
+]
+
+
+@pytest.mark.parametrize("mutate,field,reason", [c[1:] for c in INVALID], ids=[c[0] for c in INVALID])
+def test_invalid_spec_names_file_field_and_reason_and_writes_nothing(
+    studio_env, db_url, tmp_path, capsys, mutate, field, reason
+):
+    assert studio(["import", str(EXAMPLE_SPEC)]) == 0
+    before = snapshot(db_url)
+    spec = copy.deepcopy(example())
+    spec["project"]["name"] = "Renamed"  # a valid change that must not be written either
+    mutate(spec)
+    path = write(tmp_path, spec)
+    capsys.readouterr()
+    assert studio(["import", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: {field}: " in err and reason in err, err
+    assert "Traceback" not in err
+    assert snapshot(db_url) == before
+
+
+def test_slug_owned_by_another_project_rolls_back_everything(studio_env, db_url, tmp_path, capsys):
+    assert studio(["import", str(EXAMPLE_SPEC)]) == 0
+    before = snapshot(db_url)
+    spec = example()
+    spec["project"]["slug"] = "another-show"  # a new project whose character slug is taken
+    path = write(tmp_path, spec)
+    assert studio(["import", str(path)]) == 2
+    assert "characters[0].slug: slug 'mika' already belongs to project 'lantern-harbor'" in capsys.readouterr().err
+    assert snapshot(db_url) == before  # the new project row written first was rolled back too
+
+
+@pytest.mark.parametrize("content,reason", [("project: [unclosed", "not valid YAML"),
+                                            ("- just\n- a list\n", "expected a mapping")])
+def test_unreadable_file_gives_one_clear_line(studio_env, tmp_path, capsys, content, reason):
+    path = tmp_path / "broken.yaml"
+    path.write_text(content)
+    assert studio(["import", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert reason in err and "Traceback" not in err

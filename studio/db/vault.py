@@ -34,8 +34,8 @@ def read_database_url(addr: str, mount: str, path: str, token: str | None = None
     missing = [k for k in ("host", "user", "password", "dbname") if not data.get(k)]
     if missing:
         raise RuntimeError(f"secret {mount}/{path} lacks {', '.join(missing)}")
-    port = data.get("port", 5432)
-    return (
-        f"postgresql://{quote(data['user'], safe='')}:{quote(data['password'], safe='')}"
-        f"@{data['host']}:{port}/{quote(data['dbname'], safe='')}"
-    )
+    creds = f"{quote(data['user'], safe='')}:{quote(data['password'], safe='')}"
+    dbname = quote(data["dbname"], safe="")
+    if data["host"].startswith("/"):  # a Unix socket directory, as the embedded server uses
+        return f"postgresql://{creds}@/{dbname}?host={data['host']}&port={data.get('port', 5432)}"
+    return f"postgresql://{creds}@{data['host']}:{data.get('port', 5432)}/{dbname}"

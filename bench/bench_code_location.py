@@ -1,0 +1,31 @@
+"""code_location_load_s: import and load the Definitions in a fresh process (goal <= 3 s)."""
+
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.results import record
+
+REPO = Path(__file__).resolve().parents[1]
+PROBE = """
+import time
+t0 = time.perf_counter()
+import dagster as dg
+from anime_assets.definitions import defs
+dg.Definitions.validate_loadable(defs)
+print(time.perf_counter() - t0)
+"""
+
+
+def main(runs: int = 5) -> None:
+    timings = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, cwd=REPO, check=True)
+        timings.append(float(out.stdout.strip().splitlines()[-1]))
+    record({"code_location_load_s": round(statistics.median(timings), 3),
+            "code_location_load_max_s": round(max(timings), 3)})
+
+
+if __name__ == "__main__":
+    main()

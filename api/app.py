@@ -1,0 +1,34 @@
+"""The review service: `create_app()` builds the FastAPI app; `studio serve` runs it with uvicorn."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.settings import ApiSettings
+from studio.config import Settings, load_settings
+from studio.db.dsn import resolve_database_url
+from studio.db.pool import create_pool
+
+
+def create_app(
+    settings: Settings | None = None, api_settings: ApiSettings | None = None, database_url: str | None = None
+) -> FastAPI:
+    settings = settings or load_settings()
+    api_settings = api_settings or ApiSettings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        url = database_url or await resolve_database_url(settings)
+        app.state.pool = await create_pool(url, max_size=16)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    app = FastAPI(title="Anime Studio review service", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.api_settings = api_settings
+    # Routers are included here, one per domain (see api/routers/).
+    return app

@@ -1,0 +1,78 @@
+"""Accepting image bytes from outside: type by content, size limits, no decompression bombs.
+
+Files are stored under a generated content name, written to a temporary name and renamed, so a
+failed or concurrent upload never leaves a half-written file where a reader could find it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+ALLOWED_FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
+MAX_PIXELS = 40_000_000  # 8k x 5k; generated frames are far smaller
+
+
+class UploadRejected(ValueError):
+    """The upload is refused; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    data: bytes
+    format: str
+    extension: str
+    width: int
+    height: int
+    sha256: str
+
+
+def check_image(data: bytes, *, max_bytes: int, field: str = "file") -> CheckedImage:
+    if not data:
+        raise UploadRejected(f"{field}: empty upload")
+    if len(data) > max_bytes:
+        raise UploadRejected(f"{field}: {len(data)} bytes is over the {max_bytes}-byte limit")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                fmt, (width, height) = probe.format, probe.size
+                if width * height > MAX_PIXELS:
+                    raise UploadRejected(f"{field}: {width}x{height} pixels is over the limit")
+                probe.verify()
+            with Image.open(io.BytesIO(data)) as full:
+                full.load()  # verify() skips pixel data; a truncated file only fails here
+    except UploadRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UploadRejected(f"{field}: refused as a decompression bomb") from None
+    except Exception:
+        raise UploadRejected(f"{field}: not a readable PNG, JPEG or WebP image") from None
+    if fmt not in ALLOWED_FORMATS:
+        raise UploadRejected(f"{field}: {fmt} images are not accepted (PNG, JPEG or WebP)")
+    return CheckedImage(data, fmt, ALLOWED_FORMATS[fmt], width, height, hashlib.sha256(data).hexdigest())
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def store_image(image: CheckedImage, media_root: Path, folder: str) -> str:
+    """Store under `folder` with a content name; return the path relative to the media root."""
+    relative = f"{folder.strip('/')}/{image.sha256[:20]}{image.extension}"
+    target = media_root / relative
+    if not target.exists():
+        write_atomically(target, image.data)
+    return relative

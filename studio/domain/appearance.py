@@ -46,5 +46,6 @@ def is_human_species(species: str) -> bool:
 
 def species_name(species: str) -> str:
     """The bare species word: "dragon — NOT human" -> "dragon"."""
-    head = re.split(r"[—–\-(,]", species, maxsplit=1)[0]
+    # Split at a spaced dash or a bracket, not inside hyphenated words like "star-shaped".
+    head = re.split(r"\s[—–-]\s|[—–(,]", species, maxsplit=1)[0]
     return head.strip().lower()

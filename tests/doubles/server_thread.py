@@ -1,0 +1,47 @@
+"""Run an aiohttp application on 127.0.0.1 in a background thread with its own event loop.
+
+Test doubles are real HTTP/WebSocket servers: the code under test talks to them exactly as it
+talks to the real services, over sockets, from its own event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Awaitable, Callable
+
+from aiohttp import web
+
+
+class ServerThread:
+    def __init__(self, make_app: Callable[[], web.Application]):
+        self._make_app = make_app
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def call(self, coro: Awaitable):
+        """Run a coroutine on the server's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
+
+    async def _start(self) -> None:
+        self._runner = web.AppRunner(self._make_app(), handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+
+    def start(self) -> None:
+        self._thread.start()
+        self.call(self._start())
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            self.call(self._runner.cleanup())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)

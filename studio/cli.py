@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     imp = commands.add_parser("import", help="load a project spec (YAML) into the studio database")
     imp.add_argument("path", type=Path)
     commands.add_parser("migrate", help="apply pending database migrations")
+    serve = commands.add_parser("serve", help="run the review service (FastAPI)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8401)
     demo = commands.add_parser("demo", help="import the example and run the pipeline end to end")
     demo.add_argument("--spec", type=Path, default=Path("examples/lantern_harbor.yaml"))
     args = parser.parse_args(argv)
@@ -45,6 +48,13 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_import(args.path))
         if args.command == "migrate":
             return asyncio.run(_migrate())
+        if args.command == "serve":
+            import uvicorn
+
+            from api.app import create_app
+
+            uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+            return 0
         if args.command == "demo":
             from studio.demo import run_demo
 

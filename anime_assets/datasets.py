@@ -1,0 +1,92 @@
+"""Character datasets: generated and reviewed images, and the approved set per character."""
+
+import io
+
+import dagster as dg
+
+from anime_assets.characters import characters
+from anime_assets.partitions import character_partitions
+from resources.database import StudioDatabase
+from resources.image_generation import ImageGeneratorResource
+from resources.image_review import ImageReviewerResource
+from resources.studio_config import StudioConfig
+from studio.datasets import repository
+from studio.datasets.batch import run_batch
+from studio.datasets.contact_sheet import as_markdown_image, contact_sheet
+from studio.uploads import write_atomically
+
+
+class DatasetBatchConfig(dg.Config):
+    count: int = 3
+    # Jobs kept queued at the GPU at once: 2 keeps it busy between jobs without hoarding the queue.
+    queue_depth: int = 2
+
+
+async def _character(database: StudioDatabase, slug: str):
+    character = await repository.load_character(await database.pool(), slug)
+    if character is None:
+        raise dg.Failure(f"character {slug!r} is not in the studio database")
+    return character
+
+
+@dg.asset(partitions_def=character_partitions, group_name="datasets", deps=[characters], pool="gpu",
+          kinds={"comfyui", "ollama", "postgres"})
+async def dataset_images(context: dg.AssetExecutionContext, config: DatasetBatchConfig,
+                         database: StudioDatabase, studio: StudioConfig,
+                         image_generator: ImageGeneratorResource,
+                         image_reviewer: ImageReviewerResource) -> dg.MaterializeResult:
+    """A batch of generated images for one character, each registered with its provenance,
+    de-duplicated by perceptual hash and reviewed (auto-approved, auto-rejected or left to a person)."""
+    character = await _character(database, context.partition_key)
+    report = await run_batch(
+        await database.pool(), character, image_generator, image_reviewer, studio.media_root,
+        count=config.count, run_id=context.run.run_id, queue_depth=config.queue_depth, log=context.log,
+    )
+    counts = report.counts
+    return dg.MaterializeResult(metadata={
+        "backend": image_generator.backend,
+        "reviewer": image_reviewer.backend,
+        "requested": report.requested,
+        "generated": counts["generated"],
+        "duplicates_skipped": counts["duplicates"],
+        "failed": counts["failed"],
+        "approved": counts["approved"],
+        "rejected": counts["rejected"],
+        "pending_review": counts["pending"],
+        "gpu_seconds": round(report.gpu_seconds, 3),
+        "prompt": report.prompt,
+        "negative_prompt": report.negative_prompt,
+        "seeds": dg.MetadataValue.json(sorted(report.seeds)),
+        "checkpoint": character.style.checkpoint,
+        "lora": character.style.lora_name or "",
+        "workflow_hashes": dg.MetadataValue.json(sorted(report.workflow_hashes)),
+        "comfy_prompt_ids": dg.MetadataValue.json(report.prompt_ids),
+        "image_ids": dg.MetadataValue.json(report.image_ids),
+    })
+
+
+@dg.asset(partitions_def=character_partitions, group_name="datasets", deps=[dataset_images],
+          kinds={"postgres"})
+async def approved_images(context: dg.AssetExecutionContext, database: StudioDatabase,
+                          studio: StudioConfig) -> dg.MaterializeResult:
+    """The approved training set of one character, against its target count."""
+    character = await _character(database, context.partition_key)
+    rows = await (await database.pool()).fetch(
+        "SELECT id, file_path FROM images WHERE character_id = $1 AND status = 'approved' ORDER BY id",
+        character.id,
+    )
+    metadata = {
+        "approved": len(rows),
+        "target": character.target_images,
+        "missing": max(0, character.target_images - len(rows)),
+        "ready": len(rows) >= character.target_images,
+    }
+    if rows:
+        sheet = contact_sheet([studio.media_root / r["file_path"] for r in rows[:36]])
+        sheet_path = studio.media_root / f"datasets/{character.slug}/contact_sheet.png"
+        png = io.BytesIO()
+        sheet.save(png, "PNG")
+        write_atomically(sheet_path, png.getvalue())
+        metadata["contact_sheet_path"] = dg.MetadataValue.path(str(sheet_path))
+        metadata["contact_sheet"] = dg.MetadataValue.md(as_markdown_image(sheet, alt=character.name))
+    return dg.MaterializeResult(metadata=metadata)

@@ -1,0 +1,182 @@
+"""One dataset batch for one character: generate, drop duplicates, register, review, decide.
+
+Jobs are submitted together (bounded by `queue_depth`) so the GPU always has the next job queued
+while the current one runs; each result is registered and reviewed as soon as it arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Awaitable, Callable, Protocol
+
+import asyncpg
+from PIL import Image
+
+from studio.datasets import repository as repo
+from studio.datasets.models import CharacterContext, GeneratedImage, GenerationRequest
+from studio.domain.dedup import NEAR_DUPLICATE_DISTANCE, HashIndex, phash_signed
+from studio.domain.feedback_rules import correction_hints, learned_negatives
+from studio.domain.prompts import build_negative_prompt, build_positive_prompt
+from studio.domain.review import ReviewResult, decide
+from studio.uploads import write_atomically
+
+
+class ImageGenerator(Protocol):
+    backend: str
+
+    async def generate(self, request: GenerationRequest, log: logging.Logger) -> GeneratedImage: ...
+
+
+class ImageReviewer(Protocol):
+    backend: str
+
+    async def review(self, image: bytes, character: CharacterContext, log: logging.Logger) -> ReviewResult: ...
+
+
+@dataclass
+class BatchReport:
+    character: str
+    requested: int
+    counts: Counter = field(default_factory=Counter)
+    gpu_seconds: float = 0.0
+    prompt: str = ""
+    negative_prompt: str = ""
+    seeds: list[int] = field(default_factory=list)
+    image_ids: list[int] = field(default_factory=list)
+    prompt_ids: list[str] = field(default_factory=list)
+    workflow_hashes: set[str] = field(default_factory=set)
+    # (image id, submit time, decision time) for overhead measurements.
+    timings: list[tuple[int, float, float]] = field(default_factory=list)
+
+
+def prompts_for(character: CharacterContext, rejections: dict[str, int]) -> tuple[str, str]:
+    """Positive and negative prompt, with what past rejections taught us folded in."""
+    appearance = character.appearance
+    positive = build_positive_prompt(
+        character.style.positive_template, character.design_prompt, correction_hints(rejections, appearance)
+    )
+    negative = build_negative_prompt(
+        character.style.negative_template, appearance, learned_negatives(rejections, appearance)
+    )
+    return positive, negative
+
+
+def _seed(character: str, index: int) -> int:
+    digest = hashlib.sha256(f"{character}:{index}".encode()).digest()
+    return int.from_bytes(digest[:6], "big")  # within every sampler's seed range
+
+
+async def run_batch(
+    pool: asyncpg.Pool,
+    character: CharacterContext,
+    generator: ImageGenerator,
+    reviewer: ImageReviewer,
+    media_root: Path,
+    *,
+    count: int,
+    run_id: str | None = None,
+    queue_depth: int = 2,
+    log: logging.Logger | None = None,
+    on_progress: Callable[[BatchReport], Awaitable[None]] | None = None,
+) -> BatchReport:
+    log = log or logging.getLogger(__name__)
+    report = BatchReport(character.slug, count)
+    async with pool.acquire() as conn:
+        rejections = await repo.rejection_counts(conn, character.id)
+        hashes = HashIndex(await repo.known_hashes(conn, character.id))
+        seed_offset = await repo.next_seed_offset(conn, character.id)
+        history_id = await repo.start_history(conn, character.id, count, generator.backend, run_id)
+    report.prompt, report.negative_prompt = prompts_for(character, rejections)
+    references = {
+        f"ref_{Path(p).stem}{Path(p).suffix}": (media_root / p).read_bytes() for p in character.reference_images
+    }
+    slots = asyncio.Semaphore(queue_depth)
+
+    async def one(index: int) -> None:
+        submitted = time.perf_counter()
+        seed = _seed(character.slug, seed_offset + index)
+        request = GenerationRequest(
+            character=character.slug, appearance=character.appearance, positive=report.prompt,
+            negative=report.negative_prompt, seed=seed, style=character.style, references=references,
+            filename_prefix=f"{character.slug}/{run_id or 'adhoc'}_{index}",
+        )
+        async with slots:
+            image = await generator.generate(request, log)
+        report.seeds.append(seed)
+        report.counts["generated"] += 1
+        report.gpu_seconds += image.gpu_seconds or 0.0
+        if image.comfy_prompt_id:
+            report.prompt_ids.append(image.comfy_prompt_id)
+        if image.workflow_hash:
+            report.workflow_hashes.add(image.workflow_hash)
+        await _register_and_review(pool, character, image, reviewer, media_root, report, hashes,
+                                   run_id, submitted, log)
+
+    tasks = [asyncio.create_task(one(i)) for i in range(count)]
+    failures: list[Exception] = []
+    try:
+        for finished in asyncio.as_completed(tasks):
+            try:
+                await finished
+            except Exception as exc:
+                # A permanent refusal (a bad workflow, a missing model) would repeat for every job.
+                if getattr(exc, "permanent", False):
+                    raise
+                log.error("image generation failed: %s", exc)
+                failures.append(exc)
+        report.counts["failed"] = len(failures)
+        if failures and len(failures) == count:
+            raise failures[0]
+    except BaseException as exc:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        async with pool.acquire() as conn:
+            await repo.finish_history(conn, history_id, status="failed", counts=report.counts,
+                                      gpu_seconds=report.gpu_seconds, error=str(exc)[:2000])
+        raise
+    async with pool.acquire() as conn:
+        await repo.finish_history(conn, history_id, status="succeeded", counts=report.counts,
+                                  gpu_seconds=report.gpu_seconds)
+    return report
+
+
+async def _register_and_review(pool, character, image: GeneratedImage, reviewer, media_root, report,
+                               hashes: HashIndex, run_id, submitted: float, log) -> None:
+    picture = Image.open(io.BytesIO(image.data))
+    phash = phash_signed(picture)
+    # Check and add with no await in between, so two images of one batch cannot both pass.
+    if hashes.has_near_duplicate(phash, NEAR_DUPLICATE_DISTANCE):
+        report.counts["duplicates"] += 1
+        log.info("seed %s: near-duplicate of a registered image, skipped", image.seed)
+        return
+    hashes.add(phash)
+    sha = hashlib.sha256(image.data).hexdigest()
+    relative = f"datasets/{character.slug}/images/{sha[:20]}.png"
+    write_atomically(media_root / relative, image.data)
+    async with pool.acquire() as conn:
+        image_id = await repo.register_image(
+            conn, character_id=character.id, file_path=relative, sha256=sha, phash=phash,
+            width=picture.width, height=picture.height, prompt=report.prompt,
+            negative=report.negative_prompt, image=image, run_id=run_id,
+        )
+    if image_id is None:
+        report.counts["duplicates"] += 1
+        return
+    report.image_ids.append(image_id)
+    try:
+        review = await reviewer.review(image.data, character, log)
+    except Exception as exc:  # a reviewer failure sends the image to a person, never approves it
+        review = ReviewResult(quality_score=0.0, solo=False, backend=reviewer.backend,
+                              error=f"reviewer failed: {exc}")
+    decision = decide(review, is_human=character.appearance.is_human)
+    await repo.record_review(pool, image_id, character.id, review, decision)
+    report.counts[decision] += 1
+    report.timings.append((image_id, submitted, time.perf_counter()))

@@ -1,0 +1,110 @@
+"""SQL of the dataset batch: the character, its known hashes, image rows, history rows."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from studio.datasets.models import CharacterContext, GeneratedImage, StyleParams
+from studio.domain.appearance import Appearance
+from studio.domain.review import Decision, ReviewResult
+
+
+async def load_character(conn, slug: str) -> CharacterContext | None:
+    row = await conn.fetchrow(
+        """SELECT c.id, c.slug, c.name, c.design_prompt, c.appearance_data, c.target_images,
+                  c.reference_images, s.checkpoint, s.lora_name, s.lora_strength, s.cfg, s.steps,
+                  s.sampler, s.scheduler, s.width, s.height, s.positive_template, s.negative_template
+             FROM characters c LEFT JOIN generation_styles s ON s.id = c.style_id
+            WHERE c.slug = $1""",
+        slug,
+    )
+    if row is None:
+        return None
+    if row["checkpoint"] is None:
+        raise ValueError(f"character {slug!r} has no generation style")
+    style = StyleParams(**{k: row[k] for k in StyleParams.model_fields})
+    return CharacterContext(
+        id=row["id"], slug=row["slug"], name=row["name"], design_prompt=row["design_prompt"],
+        appearance=Appearance.model_validate(row["appearance_data"]), target_images=row["target_images"],
+        style=style, reference_images=list(row["reference_images"]),
+    )
+
+
+async def known_hashes(conn, character_id: int) -> list[int]:
+    rows = await conn.fetch("SELECT phash FROM images WHERE character_id = $1", character_id)
+    return [r["phash"] for r in rows]
+
+
+async def rejection_counts(conn, character_id: int) -> dict[str, int]:
+    rows = await conn.fetch(
+        """SELECT category, count(*) AS n
+             FROM review_feedback, unnest(categories) AS category
+            WHERE character_id = $1 AND decision = 'rejected'
+            GROUP BY category""",
+        character_id,
+    )
+    return {r["category"]: r["n"] for r in rows}
+
+
+async def next_seed_offset(conn, character_id: int) -> int:
+    """Seeds continue after the last finished batch, so re-running a crashed batch repeats its
+    seeds (and finds its images already registered) instead of drawing new ones."""
+    return await conn.fetchval(
+        "SELECT coalesce(sum(requested), 0) FROM generation_history "
+        "WHERE character_id = $1 AND status = 'succeeded'",
+        character_id,
+    )
+
+
+async def start_history(conn, character_id: int, requested: int, backend: str, run_id: str | None) -> int:
+    return await conn.fetchval(
+        "INSERT INTO generation_history (character_id, requested, backend, dagster_run_id) "
+        "VALUES ($1, $2, $3, $4) RETURNING id",
+        character_id, requested, backend, run_id,
+    )
+
+
+async def finish_history(conn, history_id: int, *, status: str, counts: dict, gpu_seconds: float,
+                         error: str | None = None) -> None:
+    await conn.execute(
+        """UPDATE generation_history
+              SET status = $2, generated = $3, duplicates = $4, approved = $5, rejected = $6,
+                  pending = $7, gpu_seconds = $8, error = $9, finished_at = now()
+            WHERE id = $1""",
+        history_id, status, counts.get("generated", 0), counts.get("duplicates", 0),
+        counts.get("approved", 0), counts.get("rejected", 0), counts.get("pending", 0), gpu_seconds, error,
+    )
+
+
+async def register_image(conn, *, character_id: int, file_path: str, sha256: str, phash: int,
+                         width: int, height: int, prompt: str, negative: str, image: GeneratedImage,
+                         run_id: str | None) -> int | None:
+    """Insert as pending with its provenance; None when these exact bytes are already registered."""
+    return await conn.fetchval(
+        """INSERT INTO images (character_id, file_path, sha256, phash, width, height, prompt,
+                               negative_prompt, seed, checkpoint, lora, workflow_hash, comfy_prompt_id,
+                               gpu_seconds, backend, source, dagster_run_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'generated', $16)
+           ON CONFLICT DO NOTHING RETURNING id""",
+        character_id, file_path, sha256, phash, width, height, prompt, negative, image.seed,
+        image.checkpoint, image.lora, image.workflow_hash, image.comfy_prompt_id, image.gpu_seconds,
+        image.backend, run_id,
+    )
+
+
+async def record_review(pool: asyncpg.Pool, image_id: int, character_id: int, review: ReviewResult,
+                        decision: Decision) -> None:
+    """The automatic decision and the event the sensors read, in one transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            """UPDATE images SET quality_score = $2, review = $3, status = $4,
+                      decided_by = CASE WHEN $4 = 'pending' THEN NULL ELSE 'auto' END,
+                      reviewed_at = CASE WHEN $4 = 'pending' THEN NULL ELSE now() END,
+                      updated_at = now()
+                WHERE id = $1 AND status = 'pending'""",
+            image_id, review.quality_score, review.model_dump(mode="json"), decision,
+        )
+        await conn.execute(
+            "INSERT INTO studio_events (kind, character_id, image_id, payload) VALUES ('image_reviewed', $1, $2, $3)",
+            character_id, image_id, {"decision": decision, "score": review.quality_score},
+        )

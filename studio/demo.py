@@ -22,7 +22,22 @@ from studio.spec.validation import load_spec
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 # (job, partition set) in the order the pipeline needs them.
-DEMO_JOBS = [("characters_job", "character"), ("scenes_job", "scene"), ("episodes_job", "episode")]
+DEMO_JOBS = [("characters_job", "character"), ("dataset_batch_job", "character"),
+             ("scenes_job", "scene"), ("episodes_job", "episode")]
+
+
+def _summary(result: dg.ExecuteInProcessResult) -> str:
+    """The figures a person wants to see per run, from its materializations' metadata."""
+    parts = []
+    for event in result.get_asset_materialization_events():
+        meta = event.materialization.metadata
+        if "generated" in meta:
+            parts.append(f"{meta['generated'].value} generated, {meta['approved'].value} approved, "
+                         f"{meta['rejected'].value} rejected, {meta['pending_review'].value} to review, "
+                         f"{meta['duplicates_skipped'].value} duplicates ({meta['backend'].value})")
+        elif "target" in meta and "approved" in meta:
+            parts.append(f"dataset {meta['approved'].value}/{meta['target'].value}")
+    return "; ".join(parts)
 
 
 async def _import(spec_path: Path) -> str:
@@ -67,6 +82,7 @@ def run_demo(spec_path: Path) -> int:
                 )
                 failures += 0 if result.success else 1
                 status = "ok" if result.success else "FAILED"
-                print(f"  {job_name} [{key}]: {status} (run {result.run_id[:8]})")
+                details = _summary(result) if result.success else ""
+                print(f"  {job_name} [{key}]: {status} (run {result.run_id[:8]})" + (f": {details}" if details else ""))
     print(f"demo finished in {time.monotonic() - started:.1f}s with {failures} failed run(s)")
     return 1 if failures else 0

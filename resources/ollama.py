@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import dagster as dg
 import httpx
 
+from resources.http import http_client
+
 
 class OllamaError(RuntimeError):
     pass
@@ -48,7 +50,7 @@ class OllamaResource(dg.ConfigurableResource):
                 "options": {"num_ctx": self.num_ctx, **(options or {})}}
         if format_schema is not None:
             body["format"] = format_schema
-        async with httpx.AsyncClient(base_url=self.url, timeout=self.timeout_s) as client:
+        async with http_client(self.url, self.timeout_s) as client:
             try:
                 response = await client.post("/api/chat", json=body)
             except httpx.HTTPError as exc:
@@ -69,7 +71,7 @@ class OllamaResource(dg.ConfigurableResource):
                          total_seconds=reply.get("total_duration", 0) / 1e9)
 
     async def _get(self, path: str) -> dict:
-        async with httpx.AsyncClient(base_url=self.url, timeout=5.0) as client:
+        async with http_client(self.url, 5.0) as client:
             response = await client.get(path)
             response.raise_for_status()
             return response.json()

@@ -100,7 +100,6 @@ async def run_batch(
     slots = asyncio.Semaphore(queue_depth)
 
     async def one(index: int) -> None:
-        submitted = time.perf_counter()
         seed = _seed(character.slug, seed_offset + index)
         request = GenerationRequest(
             character=character.slug, appearance=character.appearance, positive=report.prompt,
@@ -108,6 +107,7 @@ async def run_batch(
             filename_prefix=f"{character.slug}/{run_id or 'adhoc'}_{index}",
         )
         async with slots:
+            submitted = time.perf_counter()  # the job is handed to the GPU queue now
             image = await generator.generate(request, log)
         report.seeds.append(seed)
         report.counts["generated"] += 1

@@ -1,0 +1,79 @@
+"""Dataset batch figures against the ComfyUI and Ollama doubles, on a real embedded PostgreSQL.
+
+- overhead_ms_per_image: doubles answer at once, batch of 100; wall time per image from the first
+  submit to the last recorded decision (goal <= 20 ms). Also the median submit-to-decision latency.
+- gpu_duty_pct: a double taking 1.0 s per job, batch of 20; share of the batch's span in which the
+  "GPU" was executing a job (goal >= 98 %; the seed system polled every 5 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench.results import record
+from resources.comfyui import ComfyUIResource
+from resources.image_generation import ComfyImageGenerator
+from resources.image_review import VisionImageReviewer
+from resources.ollama import OllamaResource
+from studio.datasets import repository
+from studio.datasets.batch import run_batch
+from studio.db.embedded import ensure_database, start_embedded_server, stop_embedded_server
+from studio.db.pool import create_pool
+from studio.spec.importer import import_project
+from studio.spec.validation import load_spec
+from tests.doubles.comfyui import ComfyUIDouble
+from tests.doubles.ollama import OllamaDouble
+
+REPO = Path(__file__).resolve().parents[1]
+SPEC = REPO / "examples" / "lantern_harbor.yaml"
+
+
+async def _batch(pool, media: Path, comfy_url: str, ollama_url: str, count: int, run_id: str):
+    character = await repository.load_character(pool, "mika")
+    generator = ComfyImageGenerator(comfyui=ComfyUIResource(urls=[comfy_url], poll_interval_s=2.0))
+    reviewer = VisionImageReviewer(ollama=OllamaResource(url=ollama_url))
+    started = time.perf_counter()
+    report = await run_batch(pool, character, generator, reviewer, media, count=count, run_id=run_id)
+    return report, time.perf_counter() - started
+
+
+async def measure(home: Path) -> dict:
+    url = await ensure_database(start_embedded_server(home / "pg"), "bench")
+    pool = await create_pool(url)
+    async with pool.acquire() as conn:
+        await import_project(conn, load_spec(SPEC), SPEC, home / "media")
+    figures = {}
+    with ComfyUIDouble(job_seconds=0.0) as comfy, OllamaDouble() as ollama:
+        comfy.install("CheckpointLoaderSimple", "ckpt_name", "animagine-xl-3.1.safetensors")
+        report, elapsed = await _batch(pool, home / "media", comfy.url, ollama.url, 100, "overhead")
+        latencies = [(done - submitted) * 1000 for _, submitted, done in report.timings]
+        figures["overhead_ms_per_image"] = round(elapsed * 1000 / 100, 2)
+        figures["overhead_latency_p50_ms"] = round(statistics.median(latencies), 2)
+        figures["overhead_images_recorded"] = len(report.timings)
+    with ComfyUIDouble(job_seconds=1.0) as comfy, OllamaDouble() as ollama:
+        comfy.install("CheckpointLoaderSimple", "ckpt_name", "animagine-xl-3.1.safetensors")
+        await _batch(pool, home / "media", comfy.url, ollama.url, 20, "duty")
+        busy = sum(job.finished_at - job.started_at for job in comfy.jobs)
+        span = max(job.finished_at for job in comfy.jobs) - min(job.started_at for job in comfy.jobs)
+        figures["gpu_duty_pct"] = round(100 * busy / span, 2)
+        figures["gpu_duty_jobs"] = len(comfy.jobs)
+    await pool.close()
+    return figures
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
+        home = Path(tmp)
+        try:
+            figures = asyncio.run(measure(home))
+        finally:
+            stop_embedded_server(home / "pg")
+    record(figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,9 +1,10 @@
-"""The ComfyUI client, as a Dagster resource.
+"""The ComfyUI client, as a Dagster resource: one job in, files and GPU seconds out.
 
 It follows what the real server does (shared/fixtures/comfyui/README.md): the websocket is opened
-before POST /prompt (there is no replay), completion is `executing` with `node: null`, and a slow
-poll of /history and /queue runs beside the socket so a dropped socket costs latency, not the job.
-A prompt in neither queue nor history is lost (server restarted) and is submitted again.
+before POST /prompt (no replay), completion is `executing` with `node: null`, and a slow poll of
+/queue and /history runs beside the socket so a dropped socket costs latency, not the job. A prompt
+in neither queue nor history is lost (server restarted) and is submitted again, a bounded number of
+times. 400s are workflow bugs and never retried; an out-of-memory failure is retried once after /free.
 """
 
 from __future__ import annotations
@@ -18,203 +19,300 @@ from typing import Union
 import dagster as dg
 import httpx
 import websockets
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
+from resources.http import http_client
 from resources.comfyui_protocol import (
-    ComfyExecutionError, ComfyOutput, ComfyRun, ComfyTimeoutError, ComfyUnavailableError,
-    execution_error_of, gpu_seconds_of, outputs_of, parse_validation_error, status_messages,
+    ComfyError, ComfyExecutionError, ComfyOutput, ComfyRun, ComfyTimeoutError, ComfyUnavailableError, failure_in_history,
+    failure_of, gpu_seconds_between, outputs_of, parse_validation_error, status_messages,
 )
 
-_LOST = "lost"
+_log = logging.getLogger(__name__)
+LOST = object()  # the prompt vanished from the server: submit it again
+
+
+class _Watch:
+    """What one submitted prompt has done so far, fed by the socket and the poll."""
+
+    def __init__(self, prompt_id: str, workflow: dict, log: logging.Logger, log_every_s: float):
+        self.prompt_id, self.workflow, self.log, self.log_every_s = prompt_id, workflow, log, log_every_s
+        self.started, self.socket_says_finished = asyncio.Event(), asyncio.Event()
+        self.outcome: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.timestamps: dict[str, dict] = {}
+        self._last_progress_log = 0.0
+
+    def finish(self, outcome) -> None:
+        if not self.outcome.done():
+            self.outcome.set_result(outcome)
+
+    def on_message(self, message: dict) -> None:
+        kind, data = message.get("type"), message.get("data") or {}
+        if data.get("prompt_id") != self.prompt_id:
+            return  # other clients' prompts, status broadcasts
+        if kind == "execution_start":
+            self.started.set()
+            self.log.info("ComfyUI %s: running", self.prompt_id[:8])
+        if kind in ("execution_start", "execution_success"):
+            self.timestamps[kind] = data
+        elif kind in ("execution_error", "execution_interrupted"):
+            self.finish(failure_of(kind, data))  # complete without waiting for history
+        elif kind == "executing" and data.get("node") is None:
+            self.socket_says_finished.set()
+        elif kind == "progress":
+            now, value, maximum = time.monotonic(), data.get("value"), data.get("max")
+            if value == maximum or now - self._last_progress_log >= self.log_every_s:
+                self._last_progress_log = now
+                node = self.workflow.get(str(data.get("node")), {}).get("class_type", data.get("node"))
+                self.log.info("ComfyUI %s: %s %s/%s", self.prompt_id[:8], node, value, maximum)
 
 
 class ComfyUIResource(dg.ConfigurableResource):
-    # One server per GPU; jobs go to the least busy one.
-    urls: list[str] = ["http://127.0.0.1:8188"]
+    urls: list[str] = Field(["http://127.0.0.1:8188"], description="One ComfyUI per GPU; jobs go to the least busy.")
     connect_timeout_s: float = 5.0
-    run_timeout_s: float = 1800.0
-    history_timeout_s: float = 10.0
-    poll_interval_s: float = 2.0
-    max_resubmits: int = 2
-    progress_log_every_s: float = 5.0
+    request_timeout_s: float = Field(120.0, description="One HTTP request, uploads and downloads included.")
+    queue_timeout_s: float = Field(3600.0, description="Waiting behind other jobs before ours starts.")
+    run_timeout_s: float = Field(1800.0, description="One job's execution, once started.")
+    history_timeout_s: float = Field(10.0, description="How long /history may trail completion.")
+    poll_interval_s: float = Field(5.0, description="Slow poll of /queue and /history beside the socket.")
+    max_resubmits: int = 3
+    progress_log_interval_s: float = 10.0
 
+    # server -> {reservation: prompt_id or None}: our jobs that the server's queue may not show yet.
     _in_flight: dict = PrivateAttr(default_factory=dict)
 
-    def _client(self, server: str) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=server, timeout=httpx.Timeout(30.0, connect=self.connect_timeout_s))
+    def _http(self, server: str) -> httpx.AsyncClient:
+        return http_client(server, httpx.Timeout(self.request_timeout_s, connect=self.connect_timeout_s))
 
-    async def _load(self, server: str) -> int:
+    # --- choosing a server ---------------------------------------------------------------------
+    async def _queued_ids(self, server: str) -> set[str] | None:
         try:
-            async with self._client(server) as client:
-                queue = (await client.get("/queue")).json()
-            return len(queue["queue_running"]) + len(queue["queue_pending"]) + self._in_flight.get(server, 0)
-        except (httpx.HTTPError, ValueError, KeyError):
-            return 1_000_000  # unreachable servers go last, but are still tried if all are down
+            async with self._http(server) as http:
+                queue = (await http.get("/queue", timeout=self.connect_timeout_s)).raise_for_status().json()
+            return {item[1] for item in queue["queue_running"] + queue["queue_pending"]}
+        except (httpx.HTTPError, ValueError, KeyError, IndexError):
+            return None
 
-    async def pick_server(self) -> str:
-        if len(self.urls) == 1:
-            return self.urls[0]
-        loads = await asyncio.gather(*(self._load(u) for u in self.urls))
-        _, best = min(zip(loads, range(len(self.urls))))
-        return self.urls[best]
+    async def _reserve_server(self) -> tuple[str, str]:
+        queued = [set()] if len(self.urls) == 1 else await asyncio.gather(*map(self._queued_ids, self.urls))
 
+        def load(index: int) -> float:
+            if queued[index] is None:
+                return float("inf")  # unreachable: last choice, still tried when all are down
+            ours = self._in_flight.get(self.urls[index], {}).values()
+            return len(queued[index]) + sum(1 for prompt_id in ours if prompt_id not in queued[index])
+
+        # No await between measuring and reserving, so concurrent runs in this loop see each other.
+        server = self.urls[min(range(len(self.urls)), key=load)]
+        reservation = uuid.uuid4().hex
+        self._in_flight.setdefault(server, {})[reservation] = None
+        return server, reservation
+
+    # --- running a workflow ----------------------------------------------------------------------
     async def run(self, workflow: dict, *, images: dict[str, bytes] | None = None,
                   log: logging.Logger | None = None) -> ComfyRun:
-        log = log or logging.getLogger(__name__)
-        attempts, oom_retried = 0, False
+        log = log or _log
+        attempts = resubmits = 0
+        oom_retried = False
         while True:
             attempts += 1
-            server = await self.pick_server()
-            self._in_flight[server] = self._in_flight.get(server, 0) + 1
+            server, reservation = await self._reserve_server()
             try:
-                outcome = await self._run_once(server, workflow, images or {}, log)
-            except ComfyExecutionError as exc:
-                if exc.out_of_memory and not oom_retried:
-                    oom_retried = True
-                    log.warning("ComfyUI ran out of memory on %s; freeing memory and retrying once", server)
-                    await self.free(server)
-                    continue
-                raise
-            finally:
-                self._in_flight[server] -= 1
-            if outcome == _LOST:
-                if attempts > self.max_resubmits:
-                    raise ComfyUnavailableError(f"prompt lost {attempts} times (ComfyUI restarting?)")
-                log.warning("prompt lost on %s (server restarted?); submitting it again", server)
+                result = await self._attempt(server, reservation, workflow, images or {}, log)
+            except ComfyExecutionError as error:
+                if not error.out_of_memory or oom_retried:
+                    raise
+                oom_retried = True
+                log.warning("ComfyUI on %s ran out of memory in %s; freeing memory and retrying once",
+                            server, error.node_type)
+                await self.free(server)
                 continue
-            outcome.attempts = attempts
-            return outcome
+            finally:
+                self._in_flight[server].pop(reservation, None)
+            if result is LOST:
+                resubmits += 1
+                if resubmits > self.max_resubmits:
+                    raise ComfyUnavailableError(
+                        f"ComfyUI on {server} lost or never received the prompt {resubmits} times (down or restarting?)")
+                log.warning("ComfyUI on %s lost the prompt (restarted?); submitting it again", server)
+                await asyncio.sleep(self.poll_interval_s * 2 ** (resubmits - 1))  # a restart takes a while
+                continue
+            result.attempts = attempts
+            return result
 
-    async def _run_once(self, server: str, workflow: dict, images: dict[str, bytes], log) -> Union[ComfyRun, str]:
-        for name, data in images.items():
-            await self.upload_image(data, name, server_url=server)
-        client_id = uuid.uuid4().hex
-        ws_url = server.replace("http", "ws", 1) + f"/ws?clientId={client_id}"
-        try:
-            socket = await asyncio.wait_for(websockets.connect(ws_url, max_size=None), self.connect_timeout_s)
-        except (OSError, asyncio.TimeoutError, websockets.WebSocketException):
-            socket = None  # the poll alone still finds completion
-        try:
-            async with self._client(server) as client:
+    async def _attempt(self, server: str, reservation: str, workflow: dict, images: dict[str, bytes],
+                       log: logging.Logger) -> Union[ComfyRun, object]:
+        async with self._http(server) as http:
+            for name, data in images.items():
+                await self._upload(http, data, name)
+            client_id, prompt_id = uuid.uuid4().hex, str(uuid.uuid4())
+            watch = _Watch(prompt_id, workflow, log, self.progress_log_interval_s)
+            socket = await self._open_socket(server, client_id)  # before POST: events are not replayed
+            tasks = [asyncio.create_task(self._watch_socket(socket, server, client_id, watch))]
+            try:
+                body = {"prompt": workflow, "client_id": client_id, "prompt_id": prompt_id}
                 try:
-                    response = await client.post("/prompt", json={"prompt": workflow, "client_id": client_id})
-                except httpx.HTTPError as exc:
-                    raise ComfyUnavailableError(f"cannot reach ComfyUI at {server}: {exc}") from None
-                if response.status_code == 400:
+                    response = await http.post("/prompt", json=body)
+                except httpx.ConnectError:
+                    return LOST  # never reached the server (down or restarting)
+                except httpx.TransportError:
+                    response = None  # maybe accepted before the connection broke: the poll will tell
+                if response is not None and response.status_code == 400:
                     raise parse_validation_error(response.json())
-                if response.status_code != 200:
-                    raise ComfyUnavailableError(f"ComfyUI at {server} answered {response.status_code}")
-                prompt_id = response.json()["prompt_id"]
-                finished = await self._wait(client, socket, prompt_id, log)
-                if finished == _LOST:
-                    return _LOST
-                entry = await self._history(client, prompt_id)
-        finally:
-            if socket is not None:
-                await socket.close()
-        if entry is None:
-            return _LOST
-        error = execution_error_of(entry)
-        if error:
-            raise error
-        cached = status_messages(entry).get("execution_cached", {}).get("nodes", [])
-        return ComfyRun(prompt_id, server, outputs_of(entry), gpu_seconds_of(entry), cached_nodes=cached)
+                if response is not None and response.status_code != 200:
+                    raise ComfyError(f"ComfyUI on {server} answered POST /prompt with {response.status_code}")
+                self._in_flight[server][reservation] = prompt_id
+                tasks.append(asyncio.create_task(self._poll(http, watch)))
+                return await self._outcome(http, server, watch)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _wait(self, client: httpx.AsyncClient, socket, prompt_id: str, log) -> str:
-        done: asyncio.Future = asyncio.get_running_loop().create_future()
+    async def _outcome(self, http: httpx.AsyncClient, server: str, watch: _Watch):
+        try:
+            if not await _first_of(watch.started.wait(), watch.outcome, timeout=self.queue_timeout_s):
+                await _quietly(http.post("/queue", json={"delete": [watch.prompt_id]}))
+                raise ComfyTimeoutError("queue wait", self.queue_timeout_s, server)
+            if not await _first_of(watch.outcome, timeout=self.run_timeout_s):
+                await _quietly(http.post("/interrupt", json={"prompt_id": watch.prompt_id}))
+                raise ComfyTimeoutError("run", self.run_timeout_s, server)
+        except asyncio.CancelledError:
+            # The Dagster run was stopped: do not leave the GPU working for nobody.
+            await asyncio.shield(asyncio.wait_for(_quietly(
+                http.post("/queue", json={"delete": [watch.prompt_id]}),
+                http.post("/interrupt", json={"prompt_id": watch.prompt_id})), self.connect_timeout_s))
+            raise
+        outcome = watch.outcome.result()
+        if outcome is LOST:
+            return LOST
+        if isinstance(outcome, ComfyError):
+            raise outcome
+        failure = failure_in_history(outcome)
+        if failure:
+            raise failure
+        messages = status_messages(outcome)
+        seconds = gpu_seconds_between(watch.timestamps.get("execution_start"),
+                                      watch.timestamps.get("execution_success"))
+        if seconds is None:
+            seconds = gpu_seconds_between(messages.get("execution_start"), messages.get("execution_success"))
+        return ComfyRun(watch.prompt_id, server, outputs_of(outcome), seconds or 0.0,
+                        cached_nodes=list(messages.get("execution_cached", {}).get("nodes", [])))
 
-        def finish(outcome: str) -> None:
-            if not done.done():
-                done.set_result(outcome)
+    async def _open_socket(self, server: str, client_id: str):
+        url = server.replace("http", "ws", 1).rstrip("/") + f"/ws?clientId={client_id}"
+        try:
+            # proxy=None: a proxy from the environment must not sit between us and a LAN GPU box.
+            return await websockets.connect(url, max_size=None, open_timeout=self.connect_timeout_s,
+                                            close_timeout=1, proxy=None)
+        except (OSError, asyncio.TimeoutError, websockets.WebSocketException):
+            return None  # the poll alone still finds completion
 
-        async def watch_socket() -> None:
-            last_log = 0.0
+    async def _watch_socket(self, socket, server: str, client_id: str, watch: _Watch) -> None:
+        """The fast path. If the socket drops, reconnect with the same clientId (ComfyUI routes by it)."""
+        while not watch.outcome.done():
+            if socket is None:
+                await asyncio.sleep(self.poll_interval_s)
+                socket = await self._open_socket(server, client_id)
+                continue
             try:
                 async for raw in socket:
-                    if isinstance(raw, bytes):
-                        continue  # preview frames
-                    message = json.loads(raw)
-                    data = message.get("data") or {}
-                    if data.get("prompt_id") != prompt_id:
-                        continue
-                    kind = message.get("type")
-                    if (kind == "executing" and data.get("node") is None) or kind in (
-                            "execution_error", "execution_interrupted"):
-                        finish("done")
-                        return
-                    if kind == "progress" and time.monotonic() - last_log >= self.progress_log_every_s:
-                        last_log = time.monotonic()
-                        log.info("ComfyUI %s node %s: %s/%s", prompt_id[:8], data.get("node"),
-                                 data.get("value"), data.get("max"))
+                    if isinstance(raw, str):  # binary frames are previews
+                        watch.on_message(json.loads(raw))
             except websockets.ConnectionClosed:
-                pass  # the poll carries on
+                pass
+            finally:
+                await socket.close()
+            socket = None
 
-        async def poll() -> None:
-            misses = 0
-            while True:
-                await asyncio.sleep(self.poll_interval_s)
-                try:
-                    entry = (await client.get(f"/history/{prompt_id}")).json().get(prompt_id)
-                    if entry and (entry.get("status") or {}).get("status_str") in ("success", "error"):
-                        finish("done")
-                        return
-                    queue = (await client.get("/queue")).json()
-                except (httpx.HTTPError, ValueError):
-                    continue  # server down for a moment: keep polling until the run timeout
-                queued = {item[1] for item in queue["queue_running"] + queue["queue_pending"]}
-                # Two misses in a row: history can trail completion by a moment (race_probe.json).
-                misses = 0 if prompt_id in queued or entry else misses + 1
-                if misses >= 2:
-                    finish(_LOST)
-                    return
-
-        tasks = [asyncio.create_task(poll())]
-        if socket is not None:
-            tasks.append(asyncio.create_task(watch_socket()))
-        try:
-            return await asyncio.wait_for(done, self.run_timeout_s)
-        except asyncio.TimeoutError:
-            raise ComfyTimeoutError("run", self.run_timeout_s) from None
-        finally:
-            for task in tasks:
-                task.cancel()
-
-    async def _history(self, client: httpx.AsyncClient, prompt_id: str) -> dict | None:
-        """History can still be {} right after completion: retry briefly."""
-        deadline, delay = time.monotonic() + self.history_timeout_s, 0.02
+    async def _poll(self, http: httpx.AsyncClient, watch: _Watch) -> None:
+        """The slow path: also the only way to notice that the server forgot the prompt."""
+        prompt_id = watch.prompt_id
         while True:
-            entry = (await client.get(f"/history/{prompt_id}")).json().get(prompt_id)
-            if entry:
-                return entry
-            if time.monotonic() > deadline:
-                return None
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.5)
+            socket_finished = await _first_of(watch.socket_says_finished.wait(), timeout=self.poll_interval_s)
+            try:
+                if not socket_finished:
+                    queue = (await http.get("/queue")).raise_for_status().json()
+                    if prompt_id in {item[1] for item in queue["queue_running"]}:
+                        watch.started.set()
+                        continue
+                    if prompt_id in {item[1] for item in queue["queue_pending"]}:
+                        continue
+                entry = await self._history(http, prompt_id)
+            except (httpx.HTTPError, ValueError, KeyError, IndexError):
+                # Unreachable for now (restarting?): keep looking; the stage timeouts bound the wait.
+                await asyncio.sleep(self.poll_interval_s)
+                continue
+            watch.finish(entry if entry is not None else LOST)
+            return
 
-    async def download(self, run_or_server: Union[ComfyRun, str], output: ComfyOutput) -> bytes:
-        server = run_or_server.server_url if isinstance(run_or_server, ComfyRun) else run_or_server
-        async with self._client(server) as client:
-            response = await client.get("/view", params={"filename": output.filename,
-                                                         "subfolder": output.subfolder, "type": output.type})
-            response.raise_for_status()
-            return response.content
+    async def _history(self, http: httpx.AsyncClient, prompt_id: str) -> dict | None:
+        """History can still be {} right after completion (race_probe.json): retry briefly."""
+        deadline, delay = time.monotonic() + self.history_timeout_s, 0.05
+        while True:
+            entry = (await http.get(f"/history/{prompt_id}")).raise_for_status().json().get(prompt_id)
+            if entry or time.monotonic() >= deadline:
+                return entry or None
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    # --- files and server state ------------------------------------------------------------------
+    async def _upload(self, http: httpx.AsyncClient, data: bytes, name: str) -> str:
+        subfolder, _, filename = name.rpartition("/")
+        response = await http.post("/upload/image", files={"image": (filename, data, "application/octet-stream")},
+                                   data={"overwrite": "true", "type": "input", "subfolder": subfolder})
+        if response.status_code != 200:
+            raise ComfyError(f"upload of {name!r} refused with {response.status_code}")
+        stored = response.json()
+        stored_name = f"{stored['subfolder']}/{stored['name']}" if stored.get("subfolder") else stored["name"]
+        if stored_name != name:  # the workflow refers to `name`; a renamed file would be the wrong image
+            raise ComfyError(f"ComfyUI stored {name!r} as {stored_name!r}")
+        return stored_name
 
     async def upload_image(self, data: bytes, name: str, server_url: str | None = None) -> str:
-        """Upload under `name` (overwrite: names are content hashes, so same name = same bytes)."""
-        async with self._client(server_url or self.urls[0]) as client:
-            response = await client.post("/upload/image", files={"image": (name, data, "image/png")},
-                                         data={"overwrite": "true", "type": "input"})
-            response.raise_for_status()
-            return response.json()["name"]
+        """Upload to input/ under `name` ("sub/x.png" allowed), overwriting; returns the name to use."""
+        async with self._http(server_url or self.urls[0]) as http:
+            return await self._upload(http, data, name)
+
+    async def download(self, run_or_server_url: Union[ComfyRun, str], output: ComfyOutput) -> bytes:
+        server = run_or_server_url.server_url if isinstance(run_or_server_url, ComfyRun) else run_or_server_url
+        async with self._http(server) as http:
+            response = await http.get("/view", params={"filename": output.filename, "subfolder": output.subfolder,
+                                                       "type": output.type})
+        if response.status_code != 200:
+            raise ComfyError(f"GET /view {output.subfolder}/{output.filename} on {server}: {response.status_code}")
+        return response.content
 
     async def free(self, server_url: str) -> None:
-        async with self._client(server_url) as client:
-            await client.post("/free", json={"unload_models": True, "free_memory": True})
+        async with self._http(server_url) as http:
+            (await http.post("/free", json={"unload_models": True, "free_memory": True})).raise_for_status()
 
     async def system_stats(self) -> dict[str, dict]:
+        """Per server: /system_stats (devices[].vram_free ...), or {"error": ...} if unreachable."""
         async def one(url: str) -> dict:
-            async with self._client(url) as client:
-                return (await client.get("/system_stats")).json()
+            async with self._http(url) as http:
+                return (await http.get("/system_stats", timeout=self.connect_timeout_s)).raise_for_status().json()
 
-        results = await asyncio.gather(*(one(u) for u in self.urls), return_exceptions=True)
-        return {u: (r if isinstance(r, dict) else {"error": str(r)}) for u, r in zip(self.urls, results)}
+        results = await asyncio.gather(*map(one, self.urls), return_exceptions=True)
+        return {url: (r if isinstance(r, dict) else {"error": repr(r)}) for url, r in zip(self.urls, results)}
+
+    async def models(self, folder: str, server_url: str | None = None) -> list[str]:
+        """Installed files (GET /models/{folder}): preflight for what validation does not check (run13)."""
+        async with self._http(server_url or self.urls[0]) as http:
+            return (await http.get(f"/models/{folder}")).raise_for_status().json()
+
+
+async def _first_of(*awaitables, timeout: float) -> bool:
+    """Wait until any completes; False on timeout. Futures passed in are left alone."""
+    tasks = [a if isinstance(a, asyncio.Future) else asyncio.ensure_future(a) for a in awaitables]
+    try:
+        done, _ = await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        return bool(done)
+    finally:
+        for task, given in zip(tasks, awaitables):
+            if task is not given:
+                task.cancel()
+
+
+async def _quietly(*requests) -> None:
+    """Best-effort clean-up calls: their failure must not hide the error being raised."""
+    await asyncio.gather(*requests, return_exceptions=True)

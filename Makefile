@@ -23,7 +23,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 dagster-home: $(VENV)/.installed
 	mkdir -p $(DAGSTER_HOME)
 	test -f $(DAGSTER_HOME)/dagster.yaml || cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster instance migrate > /dev/null
+	$(BIN)/studio dagster-init
 
 demo: dagster-home
 	$(BIN)/studio demo

@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     imp = commands.add_parser("import", help="load a project spec (YAML) into the studio database")
     imp.add_argument("path", type=Path)
     commands.add_parser("migrate", help="apply pending database migrations")
+    commands.add_parser("dagster-init", help="set up $DAGSTER_HOME once: storage schema and pools")
     serve = commands.add_parser("serve", help="run the review service (FastAPI)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8401)
@@ -48,6 +49,17 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_import(args.path))
         if args.command == "migrate":
             return asyncio.run(_migrate())
+        if args.command == "dagster-init":
+            import dagster as dg
+
+            from studio.dagster_home import ensure_dagster_home, initialize_pools
+
+            ensure_dagster_home(load_settings().home)
+            with dg.DagsterInstance.get() as instance:
+                instance.upgrade()
+                initialize_pools(instance)
+            print("Dagster home ready")
+            return 0
         if args.command == "serve":
             import uvicorn
 

@@ -22,3 +22,14 @@ def ensure_dagster_home(studio_home: Path) -> Path:
         os.replace(tmp, target)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+# Every pool our assets declare. Dagster creates a pool's slots lazily on first use, and two runs
+# starting at once on a fresh instance can both create them (two slots for a limit of one): so the
+# slots are created once here, when the home is set up, before several processes start.
+POOLS = ("gpu",)
+
+
+def initialize_pools(instance) -> None:
+    for pool in POOLS:
+        instance.event_log_storage.initialize_concurrency_limit_to_default(pool)

@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from studio.config import load_settings
-from studio.dagster_home import ensure_dagster_home
+from studio.dagster_home import ensure_dagster_home, initialize_pools
 from studio.db.session import studio_connection
 from studio.spec.importer import import_project
 from studio.spec.validation import load_spec
@@ -73,6 +73,7 @@ def run_demo(spec_path: Path) -> int:
 
     failures = 0
     with dg.DagsterInstance.get() as instance:
+        initialize_pools(instance)
         sync_partitions(defs, instance)
         for job_name, partition_set in DEMO_JOBS:
             job = defs.resolve_job_def(job_name)

@@ -16,7 +16,8 @@ from resources.image_review import VisionImageReviewer
 from resources.ollama import OllamaResource
 from resources.studio_config import StudioConfig
 from studio.cli import main as studio
-from tests.conftest import EXAMPLE_SPEC, REPO
+from studio.dagster_home import initialize_pools
+from tests.conftest import EXAMPLE_SPEC, REPO, _create_database
 from tests.doubles.comfyui import ComfyUIDouble
 from tests.doubles.ollama import OllamaDouble
 from tests.test_dataset_batch import fetch
@@ -100,13 +101,16 @@ sys.exit(0 if result.success else 1)
 """
 
 
-def _two_runs_at_once(comfy, ollama, home: Path, dagster_yaml: str) -> list[str]:
+def _two_runs_at_once(comfy, ollama, home: Path, dagster_yaml: str, dagster_db_url: str) -> list[str]:
     """Run mika and ember as two processes on one Dagster instance; return who reached the GPU when."""
     home.mkdir()
     (home / "dagster.yaml").write_text(dagster_yaml)
-    env = {**os.environ, "DAGSTER_HOME": str(home), "COMFY": comfy.url, "OLLAMA": ollama.url}
+    env = {**os.environ, "DAGSTER_HOME": str(home), "COMFY": comfy.url, "OLLAMA": ollama.url,
+           "DAGSTER_PG_URL": dagster_db_url.replace("postgresql://", "postgresql+psycopg2://", 1)}
+    os.environ["DAGSTER_PG_URL"] = env["DAGSTER_PG_URL"]
     with dg.DagsterInstance.from_config(str(home)) as instance:
         instance.add_dynamic_partitions("character", ["mika", "ember"])  # also creates the schema once
+        initialize_pools(instance)  # as `make dagster-home` does, before several processes start
     comfy.posted_prompts.clear()
     procs = [subprocess.Popen([sys.executable, "-c", RUN_ONE_PARTITION, p], env=env, cwd=REPO,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for p in ("mika", "ember")]
@@ -116,14 +120,18 @@ def _two_runs_at_once(comfy, ollama, home: Path, dagster_yaml: str) -> list[str]
     return [p["prompt"]["save"]["inputs"]["filename_prefix"].split("/")[0] for p in comfy.posted_prompts]
 
 
-def test_gpu_pool_keeps_two_runs_gpu_steps_apart(services, tmp_path):
+def test_gpu_pool_keeps_two_runs_gpu_steps_apart(services, tmp_path, pg_server_url, monkeypatch):
     comfy, ollama, _ = services
     comfy.job_seconds = 0.4
-    # The repository's own dev instance config: `concurrency: pools: default_limit: 1`.
-    pooled = _two_runs_at_once(comfy, ollama, tmp_path / "pooled", (REPO / "dagster.yaml").read_text())
+    monkeypatch.setenv("DAGSTER_PG_URL", "")
+    production = (REPO / "deploy" / "dagster.postgres.yaml").read_text()
+    # The production instance config (PostgreSQL storage, `pools: default_limit: 1`).
+    pooled = _two_runs_at_once(comfy, ollama, tmp_path / "pooled", production,
+                               _create_database(pg_server_url, None))
     # With the pool, one character's jobs all reach the GPU before the other's start.
     assert pooled in (["mika"] * 3 + ["ember"] * 3, ["ember"] * 3 + ["mika"] * 3), pooled
     # Control: with a pool limit of 2 the same two runs interleave at the GPU, so the check above can fail.
     unpooled = _two_runs_at_once(comfy, ollama, tmp_path / "unpooled",
-                                 "concurrency:\n  pools:\n    default_limit: 2\ntelemetry:\n  enabled: false\n")
+                                 production.replace("default_limit: 1", "default_limit: 2"),
+                                 _create_database(pg_server_url, None))
     assert unpooled not in (["mika"] * 3 + ["ember"] * 3, ["ember"] * 3 + ["mika"] * 3), unpooled

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export STUDIO_HOME ?= $(CURDIR)/.studio
 export DAGSTER_HOME ?= $(STUDIO_HOME)/dagster
 
-.PHONY: demo test bench webserver dagster-home clean
+.PHONY: demo test bench webserver dagster-home browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test]"
 	touch $@
 
+# The review page is tested in Debian's Chromium, driven by Playwright's Python package (which never
+# downloads a browser of its own here). Installing system packages needs root, as on CI.
+browser:
+	command -v chromium > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; }
+
 # Initialise the instance once, before several processes race to create its schema.
 dagster-home: $(VENV)/.installed
 	mkdir -p $(DAGSTER_HOME)
@@ -28,10 +33,11 @@ dagster-home: $(VENV)/.installed
 demo: dagster-home
 	$(BIN)/studio demo
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test browser
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed-test dagster-home
+	command -v wrk > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk > /dev/null; }
 	$(BIN)/python -m bench.run_all
 
 webserver: dagster-home

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+
+from api.auth import require_user
+from api.routers import characters, echo, episodes, health, page, projects, review, runs, scenes, stats
 
 from api.settings import ApiSettings
 from studio.config import Settings, load_settings
@@ -30,5 +33,10 @@ def create_app(
     app = FastAPI(title="Anime Studio review service", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.api_settings = api_settings
-    # Routers are included here, one per domain (see api/routers/).
+    # One router per domain; every data route needs a trusted network or a valid token.
+    protected = [Depends(require_user)]
+    for router in (review.router, projects.router, characters.router, scenes.router, episodes.router,
+                   runs.router, stats.router, health.router, echo.router):
+        app.include_router(router, dependencies=protected)
+    app.include_router(page.router)  # the review page and its static files
     return app

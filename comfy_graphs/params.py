@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -18,7 +20,7 @@ class LoraParams(_Params):
 class IPAdapterReference(_Params):
     """Reference images already uploaded to ComfyUI (names as LoadImage takes them)."""
 
-    images: list[str] = Field(min_length=1)
+    images: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
     preset: str = "PLUS (high strength)"
     # Seed-system values: 0.7 keeps the character's identity without freezing the pose.
     weight: float = Field(0.7, ge=-1, le=5)

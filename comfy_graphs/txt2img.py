@@ -39,18 +39,28 @@ def build_txt2img_workflow(params: Txt2ImgParams) -> dict:
 
 
 def _add_ipadapter(graph: dict, model: list, params: Txt2ImgParams) -> list:
-    """One IPAdapterAdvanced per reference, chained: each adds its image's identity to the model.
-    (The node set we target has no image-batch node, and chaining keeps each weight explicit.)"""
+    """IP-Adapter between the (LoRA-patched) model and the sampler; returns the patched model link.
+
+    Several references are chained, one IPAdapterAdvanced each: the node set we target has no
+    image-batch node (no ImageBatch in object_info), and LoadImage gives one image per node.
+    """
     reference = params.reference
     graph["ipadapter_loader"] = _node("IPAdapterUnifiedLoader", model=model, preset=reference.preset)
     model = ["ipadapter_loader", 0]
+    weight = _weight_per_reference(reference.weight, len(reference.images))
     for i, image in enumerate(reference.images, 1):
         graph[f"reference_{i}"] = _node("LoadImage", image=image)
         graph[f"ipadapter_{i}"] = _node(
             "IPAdapterAdvanced", model=model, ipadapter=["ipadapter_loader", 1], image=[f"reference_{i}", 0],
-            weight=reference.weight / len(reference.images) if len(reference.images) > 1 else reference.weight,
-            weight_type="linear", combine_embeds="concat", start_at=0.0, end_at=reference.end_at,
-            embeds_scaling="V only",
+            weight=weight, weight_type="linear", combine_embeds="concat", start_at=0.0,
+            end_at=reference.end_at, embeds_scaling="V only",
         )
         model = [f"ipadapter_{i}", 0]
     return model
+
+
+def _weight_per_reference(total: float, count: int) -> float:
+    # Chained adapters add their attention patches, so n references at the full weight would pull
+    # n times as hard as one and freeze the pose; sharing the weight keeps the seed system's
+    # overall strength (0.7) whatever the number of references.
+    return total if count == 1 else total / count

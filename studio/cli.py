@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
 
             from api.app import create_app
 
-            uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+            # Our auth decides which proxies to believe; uvicorn must not rewrite the client address first.
+            uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info", proxy_headers=False)
             return 0
         if args.command == "demo":
             from studio.demo import run_demo

@@ -9,26 +9,44 @@ REJECTION_CATEGORIES = (
     "blurry", "bad_anatomy", "style_drift", "other",
 )
 
-_NEGATIVES = {
+_NEGATIVES: dict[str, tuple[str, ...]] = {
     "extra_limbs": ("extra limbs", "extra arms", "extra legs", "extra fingers"),
     "not_solo": ("multiple characters", "crowd", "2girls", "2boys", "duplicate"),
     "blurry": ("blurry", "out of focus", "motion blur"),
     "bad_anatomy": ("bad anatomy", "deformed", "distorted proportions"),
     "style_drift": ("3d render", "photorealistic", "western cartoon"),
-    "off_model_colours": ("wrong colours", "colour shift"),
+    "off_model_colours": ("wrong colours", "colour shift", "monochrome"),
+    # "other" is free text a person reads; there is nothing generic to learn from it.
     "other": (),
+}
+
+# A non-human drawn as a person, or a human drawn as a creature: the fix points the other way.
+_WRONG_SPECIES_NON_HUMAN = ("human", "humanoid", "person in costume")
+_WRONG_SPECIES_HUMAN = ("animal", "furry", "anthro", "monster")
+
+_HINTS: dict[str, tuple[str, ...]] = {
+    "not_solo": ("solo", "single character"),
+    "blurry": ("sharp focus", "clean lineart"),
+    "extra_limbs": ("correct number of limbs",),
+    "bad_anatomy": ("correct anatomy", "well-proportioned"),
+    "style_drift": ("anime style", "cel shading"),
 }
 
 
 def _check(category_counts: dict[str, int]) -> None:
     for category in category_counts:
         if category not in REJECTION_CATEGORIES:
-            raise ValueError(f"unknown rejection category {category!r}")
+            raise ValueError(f"unknown rejection category {category!r} (known: {', '.join(REJECTION_CATEGORIES)})")
 
 
 def _by_frequency(category_counts: dict[str, int], min_count: int) -> list[str]:
+    """Most frequent first; ties in REJECTION_CATEGORIES order, so the result never depends on dict order."""
     ordered = sorted(category_counts.items(), key=lambda kv: (-kv[1], REJECTION_CATEGORIES.index(kv[0])))
-    return [c for c, n in ordered if n >= min_count]
+    return [category for category, count in ordered if count >= min_count]
+
+
+def _unique(terms: list[str]) -> list[str]:
+    return list(dict.fromkeys(terms))
 
 
 def learned_negatives(category_counts: dict[str, int], appearance: Appearance, min_count: int = 1) -> list[str]:
@@ -36,25 +54,31 @@ def learned_negatives(category_counts: dict[str, int], appearance: Appearance, m
     _check(category_counts)
     terms: list[str] = []
     for category in _by_frequency(category_counts, min_count):
-        if category == "wrong_species" and not appearance.is_human:
-            terms += ["human", "humanoid", "person in costume"]
+        if category == "wrong_species":
+            terms += _WRONG_SPECIES_HUMAN if appearance.is_human else _WRONG_SPECIES_NON_HUMAN
         terms += _NEGATIVES.get(category, ())
-    return terms
+    return _unique(terms)
 
 
 def correction_hints(category_counts: dict[str, int], appearance: Appearance, min_count: int = 1) -> list[str]:
-    """Positive-prompt phrases that steer away from what was rejected."""
+    """Positive-prompt phrases that steer away from what was rejected, most frequent reason first."""
     _check(category_counts)
     hints: list[str] = []
     for category in _by_frequency(category_counts, min_count):
         if category == "off_model_colours":
             hints += [f"{part} colour {colour}" for part, colour in appearance.key_colors.items()]
         elif category == "wrong_species":
-            hints.append(f"(clearly a {species_name(appearance.species)}:1.2)")
-        elif category == "not_solo":
-            hints += ["solo", "single character"]
-        elif category == "blurry":
-            hints += ["sharp focus", "clean lineart"]
-        elif category == "extra_limbs":
-            hints.append("correct number of limbs")
-    return hints
+            hints += _species_emphasis(appearance)
+        else:
+            hints += _HINTS.get(category, ())
+    return _unique(hints)
+
+
+def _species_emphasis(appearance: Appearance) -> list[str]:
+    if appearance.is_human:
+        return ["(human:1.2)"]
+    species = species_name(appearance.species)
+    if not species or species == "not human":
+        return ["non-human creature"]
+    # Prompt weighting syntax: lifts the species word above the style's human-leaning defaults.
+    return [f"({species}:1.3)", "non-human creature"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from studio.domain.appearance import Appearance, species_name
@@ -9,13 +10,24 @@ from studio.domain.appearance import Appearance, species_name
 NON_HUMAN_NEGATIVES = ("human", "human face", "human skin", "realistic person")
 
 # What generators drift into for each species (carried over from the seed system and extended).
+# Never name the species' own features here, not even negated ("no shell"): CLIP reads the word,
+# so a negative "no shell" pushes the shell away.
 SPECIES_NEGATIVES: dict[str, tuple[str, ...]] = {
-    "turtle": ("no shell", "shell-less", "frog", "lizard", "humanoid body"),
-    "dinosaur": ("feathers", "bird", "dragon wings", "humanoid body", "furry"),
-    "star-shaped": ("humanoid body", "arms and legs", "human hands", "round blob", "six points"),
-    "mushroom": ("humanoid body", "human hands", "flower", "tree", "no cap"),
-    "mouse": ("rat tail too long", "human ears", "humanoid body", "cat", "rabbit ears"),
-    "dragon": ("feathers", "bird wings", "humanoid body", "human hands", "long snake body"),
+    "turtle": ("frog", "lizard", "snake", "humanoid body", "human hands", "fur"),
+    "dinosaur": ("feathers", "bird", "beak", "dragon wings", "humanoid body", "fur"),
+    "star-shaped": ("humanoid body", "arms and legs", "human hands", "round body", "six-pointed star"),
+    "mushroom": ("humanoid body", "human hands", "person wearing a hat", "flower", "tree"),
+    "mouse": ("rat", "cat ears", "rabbit ears", "human ears", "humanoid body", "hairless skin"),
+    "dragon": ("feathers", "bird wings", "beak", "fur", "humanoid body", "human hands"),
+}
+
+SPECIES_QUESTIONS = {
+    "turtle": "Does the character have a turtle shell on its back?",
+    "dragon": "Is the character covered in scales, with a reptilian dragon snout (not a human face)?",
+    "dinosaur": "Is the character a scaly dinosaur with a reptilian head (not a human face)?",
+    "mouse": "Is the character a furry mouse with round mouse ears and a mouse snout?",
+    "mushroom": "Is the character a mushroom with a cap on top (not a person wearing a hat)?",
+    "star-shaped": "Is the character's body a five-pointed star (no human limbs)?",
 }
 
 
@@ -36,18 +48,31 @@ def unique_terms(terms: Iterable[str]) -> list[str]:
 
 
 def build_positive_prompt(style_template: str, design_prompt: str, hints: Iterable[str] = ()) -> str:
-    hinted = ", ".join(unique_terms([*split_terms(design_prompt), *hints]))
+    """The style template with the design (and correction hints) in its `{prompt}` slot, or after it."""
+    content = ", ".join([*split_terms(design_prompt), *hints])
     if "{prompt}" in style_template:
-        return style_template.replace("{prompt}", hinted)
-    return ", ".join(unique_terms([*split_terms(style_template), *split_terms(hinted)]))
+        filled = style_template.replace("{prompt}", content)
+    else:
+        filled = f"{style_template}, {content}"
+    return ", ".join(unique_terms(split_terms(filled)))
+
+
+def species_key(appearance: Appearance) -> str | None:
+    """Which known species the character is ("dragon" for "red dragon — NOT human"), if any.
+
+    Whole words only, so a "dragonfly" is not taken for a dragon.
+    """
+    species = species_name(appearance.species)
+    for key in SPECIES_NEGATIVES:
+        if re.search(rf"(?<![\w-]){re.escape(key)}(?![\w-])", species):
+            return key
+    return None
 
 
 def species_negatives(appearance: Appearance) -> list[str]:
     if appearance.is_human:
         return []
-    species = species_name(appearance.species)
-    specific = next((terms for key, terms in SPECIES_NEGATIVES.items() if key in species), ())
-    return [*NON_HUMAN_NEGATIVES, *specific]
+    return [*NON_HUMAN_NEGATIVES, *SPECIES_NEGATIVES.get(species_key(appearance), ())]
 
 
 def build_negative_prompt(style_negative: str, appearance: Appearance, learned: Iterable[str] = ()) -> str:
@@ -58,25 +83,18 @@ def build_negative_prompt(style_negative: str, appearance: Appearance, learned: 
         *species_negatives(appearance),
         *learned,
     ]
-    return ", ".join(unique_terms(terms))
-
-
-SPECIES_QUESTIONS = {
-    "turtle": "Does the character have a turtle shell on its back?",
-    "dragon": "Is the character covered in scales, with a reptilian dragon snout (not a human face)?",
-    "dinosaur": "Is the character a scaly dinosaur with a reptilian head (not a human face)?",
-    "mouse": "Is the character a furry mouse with round mouse ears and a mouse snout?",
-    "mushroom": "Is the character a mushroom with a cap on top (not a person wearing a hat)?",
-    "star-shaped": "Is the character's body a five-pointed star (no human limbs)?",
-}
+    # Appearance lists and learned terms may themselves hold "a, b": split them like the style.
+    return ", ".join(unique_terms(t for term in terms for t in split_terms(term)))
 
 
 def species_question(appearance: Appearance) -> str | None:
     """A focused question for the vision model; None for human characters."""
     if appearance.is_human:
         return None
+    key = species_key(appearance)
+    if key:
+        return SPECIES_QUESTIONS[key]
     species = species_name(appearance.species)
-    for key, question in SPECIES_QUESTIONS.items():
-        if key in species:
-            return question
+    if not species or species == "not human":
+        return "Is the character clearly a non-human creature, and not a human or a human in costume?"
     return f"Is the character clearly a {species}, and not a human or a human in costume?"

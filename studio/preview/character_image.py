@@ -1,144 +1,363 @@
 """Procedural character pictures drawn from appearance data: the CPU stand-in for ComfyUI.
 
-Deterministic per seed. The seed moves the character, scales it, changes the background and the
-light, so two seeds never look like near-duplicates; about one seed in four draws a flawed picture
-(blurred, badly exposed or off-model colours) so the reviewer has real work to do.
+Deterministic per seed. The seed moves, scales, poses and tilts the character and builds a different
+scene and light around it, so two seeds never look like near-duplicates to a perceptual hash. About
+one seed in four (see `flaw_for`) draws a flawed picture — blurred, badly exposed or off-model
+colours — so the reviewer and the review page have real work to do.
 """
 
 from __future__ import annotations
 
+import colorsys
 import io
+import math
 import random
 
-from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
+import numpy as np
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
 from studio.domain.appearance import Appearance, species_name
 
-DEFAULTS = {"skin": "#f1c9a5", "hair": "#3a2a1a", "eyes": "#30506e", "outfit": "#5577aa",
-            "body": "#7aa05a", "belly": "#e8dcb0", "accent": "#d04040"}
-# Which key colour paints which part, for the names creators tend to use.
-ALIASES = {"body": ("body", "scales", "fur", "shell", "skin", "cap"), "belly": ("belly", "stem", "outfit"),
-           "hair": ("hair", "horns", "mane"), "eyes": ("eyes",), "skin": ("skin", "face"),
-           "outfit": ("outfit", "clothes", "coat", "scarf")}
+RGB = tuple[int, int, int]
 FLAWS = ("blur", "dark", "overexposed", "off_colours")
-
-
-def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
-
-
-def _palette(appearance: Appearance) -> dict[str, tuple[int, int, int]]:
-    colours = {k.lower(): v for k, v in appearance.key_colors.items()}
-    palette = {}
-    for part, default in DEFAULTS.items():
-        chosen = next((colours[n] for n in ALIASES.get(part, (part,)) if n in colours), default)
-        palette[part] = _rgb(chosen)
-    return palette
-
-
-def _background(draw: ImageDraw.ImageDraw, rng: random.Random, w: int, h: int) -> None:
-    base = [rng.randint(40, 200) for _ in range(3)]
-    vertical = rng.random() < 0.5
-    for i in range(h if vertical else w):
-        t = i / (h if vertical else w)
-        colour = tuple(int(c * (0.6 + 0.6 * t)) % 256 for c in base)
-        draw.line([(0, i), (w, i)] if vertical else [(i, 0), (i, h)], fill=colour)
-    for _ in range(rng.randint(3, 7)):  # large shapes: they change the low frequencies pHash sees
-        x, y, r = rng.randint(0, w), rng.randint(0, h), rng.randint(w // 10, w // 3)
-        draw.ellipse([x - r, y - r, x + r, y + r], fill=tuple(rng.randint(0, 255) for _ in range(3)))
-
-
-def _human(d, p, cx, cy, s):
-    d.rectangle([cx - 0.45 * s, cy + 0.2 * s, cx + 0.45 * s, cy + 1.3 * s], fill=p["outfit"])
-    d.ellipse([cx - 0.4 * s, cy - 0.6 * s, cx + 0.4 * s, cy + 0.3 * s], fill=p["skin"])
-    d.chord([cx - 0.45 * s, cy - 0.7 * s, cx + 0.45 * s, cy + 0.1 * s], 180, 360, fill=p["hair"])
-    for ex in (-0.15, 0.15):
-        d.ellipse([cx + (ex - 0.06) * s, cy - 0.15 * s, cx + (ex + 0.06) * s, cy - 0.02 * s], fill=p["eyes"])
-
-
-def _dragon(d, p, cx, cy, s):
-    d.polygon([(cx - 0.3 * s, cy), (cx - 1.0 * s, cy - 0.7 * s), (cx - 0.6 * s, cy + 0.2 * s)], fill=p["hair"])
-    d.polygon([(cx + 0.3 * s, cy), (cx + 1.0 * s, cy - 0.7 * s), (cx + 0.6 * s, cy + 0.2 * s)], fill=p["hair"])
-    d.line([(cx + 0.4 * s, cy + 0.8 * s), (cx + 1.1 * s, cy + 1.1 * s)], fill=p["body"], width=int(s * 0.15))
-    d.ellipse([cx - 0.55 * s, cy - 0.2 * s, cx + 0.55 * s, cy + 1.0 * s], fill=p["body"])
-    d.ellipse([cx - 0.3 * s, cy + 0.15 * s, cx + 0.3 * s, cy + 0.9 * s], fill=p["belly"])
-    d.ellipse([cx - 0.4 * s, cy - 0.8 * s, cx + 0.4 * s, cy - 0.05 * s], fill=p["body"])
-    for hx in (-0.2, 0.2):
-        d.polygon([(cx + hx * s, cy - 0.75 * s), (cx + (hx + 0.08) * s, cy - 1.05 * s),
-                   (cx + (hx + 0.14) * s, cy - 0.7 * s)], fill=p["hair"])
-        d.ellipse([cx + (hx - 0.05) * s, cy - 0.5 * s, cx + (hx + 0.07) * s, cy - 0.38 * s], fill=p["eyes"])
-
-
-def _turtle(d, p, cx, cy, s):
-    d.ellipse([cx + 0.5 * s, cy - 0.1 * s, cx + 1.0 * s, cy + 0.4 * s], fill=p["skin"])
-    d.chord([cx - 0.8 * s, cy - 0.6 * s, cx + 0.7 * s, cy + 0.9 * s], 180, 360, fill=p["body"])
-    d.rectangle([cx - 0.7 * s, cy + 0.15 * s, cx + 0.6 * s, cy + 0.35 * s], fill=p["belly"])
-
-
-def _mouse(d, p, cx, cy, s):
-    for ex in (-0.45, 0.45):
-        d.ellipse([cx + (ex - 0.3) * s, cy - 0.9 * s, cx + (ex + 0.3) * s, cy - 0.3 * s], fill=p["body"])
-    d.ellipse([cx - 0.5 * s, cy - 0.5 * s, cx + 0.5 * s, cy + 1.0 * s], fill=p["body"])
-    d.ellipse([cx - 0.25 * s, cy + 0.1 * s, cx + 0.25 * s, cy + 0.8 * s], fill=p["belly"])
-
-
-def _mushroom(d, p, cx, cy, s):
-    d.rectangle([cx - 0.25 * s, cy - 0.1 * s, cx + 0.25 * s, cy + 1.0 * s], fill=p["belly"])
-    d.chord([cx - 0.8 * s, cy - 0.8 * s, cx + 0.8 * s, cy + 0.4 * s], 180, 360, fill=p["body"])
-
-
-def _star(d, p, cx, cy, s):
-    import math
-
-    points = []
-    for k in range(10):
-        r = s * (0.9 if k % 2 == 0 else 0.4)
-        a = -math.pi / 2 + k * math.pi / 5
-        points.append((cx + r * math.cos(a), cy + 0.2 * s + r * math.sin(a)))
-    d.polygon(points, fill=p["body"])
-
-
-def _creature(d, p, cx, cy, s):
-    d.ellipse([cx - 0.7 * s, cy - 0.5 * s, cx + 0.7 * s, cy + 1.0 * s], fill=p["body"])
-    d.ellipse([cx - 0.2 * s, cy - 0.2 * s, cx + 0.2 * s, cy + 0.1 * s], fill=p["eyes"])
-
-
-SHAPES = {"dragon": _dragon, "dinosaur": _dragon, "turtle": _turtle, "mouse": _mouse,
-          "mushroom": _mushroom, "star": _star}
+FLAW_RATE = 0.25
+# Lines, eye highlights and the like use whichever candidate is farthest from the key colours, so
+# they never stand in for a key colour (near-black eyes would otherwise be "found" in every outline).
+DECOR_CANDIDATES: dict[str, tuple[RGB, ...]] = {
+    "outline": ((24, 22, 30), (70, 28, 20), (16, 40, 72), (76, 76, 76)),
+    "shine": ((255, 255, 255), (200, 235, 255), (255, 230, 200)),
+    "spots": ((250, 248, 240), (255, 240, 120), (190, 240, 255)),
+    "nose": ((230, 120, 140), (60, 40, 40), (150, 200, 255)),
+}
+# Key-colour names creators use -> the body part they paint. Anything else is drawn as an accent.
+PART_WORDS = {"skin": "skin face", "hair": "hair mane", "eyes": "eyes eye iris",
+              "outfit": "outfit clothes clothing coat dress shirt jacket uniform robe kimono",
+              "body": "body scales fur feathers hide", "belly": "belly chest underside", "shell": "shell carapace",
+              "cap": "cap", "stem": "stem", "wings": "wings wing", "horns": "horns horn spikes"}
+PART_OF_NAME = {word: part for part, words in PART_WORDS.items() for word in words.split()}
+# A part the drawn species does not have paints its nearest equivalent (a dragon's "skin" is its body).
+FALLBACK_PART = {"skin": "body", "body": "skin", "shell": "body", "cap": "body", "wings": "body",
+                 "horns": "hair", "hair": "horns", "stem": "belly", "belly": "stem"}
+DEFAULT_COLOURS: dict[str, RGB] = {
+    "skin": (241, 201, 165), "hair": (58, 42, 26), "eyes": (48, 80, 110), "outfit": (85, 119, 170),
+    "body": (122, 160, 90), "belly": (232, 220, 176), "shell": (96, 120, 60), "cap": (200, 50, 50),
+    "stem": (240, 230, 210), "wings": (100, 130, 80), "horns": (239, 230, 200),
+}
+# Scenery keeps this far (RGB distance, after any lighting) from every key colour, so a colour the
+# reviewer finds was painted on the character and an off-model picture cannot pass by luck.
+SCENERY_MIN_DISTANCE = 90.0
+SKY_LIGHT, GROUND_LIGHT, HILL_LIGHT = (0.85, 1.0, 1.1), (0.45, 0.65, 0.85, 1.05), (0.65, 1.0)
 
 
 def flaw_for(seed: int) -> str | None:
+    """Which flaw this seed draws, if any: deterministic, about one seed in four."""
     rng = random.Random(f"flaw:{seed}")
-    return rng.choice(FLAWS) if rng.random() < 0.25 else None
+    return rng.choice(FLAWS) if rng.random() < FLAW_RATE else None
+
+
+def _rgb(hex_colour: str) -> RGB:
+    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def _scaled(colour: RGB, factor: float) -> RGB:
+    return tuple(min(255, int(c * factor)) for c in colour)
+
+
+def _distance_to_keys(colour: RGB, keys: list[RGB], lighting: tuple[float, ...]) -> float:
+    return min((math.dist(_scaled(colour, m), k) for k in keys for m in lighting), default=math.inf)
+
+
+def _colour(rng: random.Random, keys: list[RGB], value: tuple[float, float], lighting: tuple[float, ...],
+            saturation: tuple[float, float] = (0.2, 0.7), hue: float | None = None) -> RGB:
+    """A scenery colour far from the key colours under every `lighting` factor it will be shown at."""
+    best, best_distance = (0, 0, 0), -1.0
+    for _ in range(40):  # best of several: a dark palette may leave no colour fully clear of all keys
+        h = rng.random() if hue is None else (hue + rng.uniform(-0.06, 0.06)) % 1.0
+        r, g, b = colorsys.hsv_to_rgb(h, rng.uniform(*saturation), rng.uniform(*value))
+        candidate = (int(r * 255), int(g * 255), int(b * 255))
+        distance = _distance_to_keys(candidate, keys, lighting)
+        if distance > best_distance:
+            best, best_distance = candidate, distance
+        if distance >= SCENERY_MIN_DISTANCE:
+            break
+    return best
+
+
+class _Pen:
+    """Draws in character units: origin at the body centre, one unit = the character's scale."""
+
+    def __init__(self, draw: ImageDraw.ImageDraw, x0: float, y0: float, unit: float, decor: dict[str, RGB]):
+        self.draw, self.x0, self.y0, self.unit = draw, x0, y0, unit
+        self.outline, self.shine = decor["outline"], decor["shine"]
+        self.outline_width = max(2, round(unit * 0.035))
+
+    def _xy(self, points):
+        return [(self.x0 + x * self.unit, self.y0 + y * self.unit) for x, y in points]
+
+    def ellipse(self, x0, y0, x1, y1, fill, outline=True, thin=False):
+        self.draw.ellipse(self._xy([(x0, y0), (x1, y1)]), fill=fill, outline=self.outline if outline else None,
+                          width=max(1, self.outline_width // 2) if thin else self.outline_width)
+
+    def rect(self, x0, y0, x1, y1, fill, radius=0.0):
+        self.draw.rounded_rectangle(self._xy([(x0, y0), (x1, y1)]), radius=radius * self.unit, fill=fill,
+                                    outline=self.outline, width=self.outline_width)
+
+    def chord(self, x0, y0, x1, y1, start, end, fill):
+        self.draw.chord(self._xy([(x0, y0), (x1, y1)]), start, end, fill=fill, outline=self.outline,
+                        width=self.outline_width)
+
+    def polygon(self, points, fill):
+        self.draw.polygon(self._xy(points), fill=fill, outline=self.outline, width=self.outline_width)
+
+    def limb(self, x, y, angle, length, width, fill):
+        """A thick stroke from (x, y) at `angle` degrees (0 = straight down)."""
+        a = math.radians(angle)
+        end = (x + length * math.sin(a), y + length * math.cos(a))
+        self.draw.line(self._xy([(x, y), end]), fill=self.outline, width=round((width + 0.07) * self.unit))
+        self.draw.line(self._xy([(x, y), end]), fill=fill, width=round(width * self.unit))
+        return end
+
+    def eyes(self, x, y, spread, size, fill):
+        for ex in (x - spread, x + spread):
+            # Thin rims: the eye colour must cover enough pixels for the reviewer to find it.
+            self.ellipse(ex - size * 0.8, y - size * 1.1, ex + size * 0.8, y + size * 1.1, fill, thin=True)
+            self.ellipse(ex - size * 0.4, y - size * 0.75, ex - size * 0.1, y - size * 0.4, self.shine,
+                         outline=False)
+
+
+# Each shape draws one species in units (about x -1.3..1.3, y -1.3..1.9) and returns the boxes where
+# accent colours go (scarf, belt, ribbon...), best place first.
+def _human(pen: _Pen, p: dict[str, RGB], pose: float) -> list[tuple]:
+    for side in (-1, 1):
+        pen.limb(side * 0.2, 1.0, side * 8 * pose, 0.75, 0.2, p["outfit"])
+        pen.limb(side * 0.45, 0.3, side * (25 + 40 * (pose if side > 0 else 1 - pose)), 0.8, 0.17, p["skin"])
+    pen.rect(-0.45, 0.1, 0.45, 1.15, p["outfit"], radius=0.15)
+    pen.rect(-0.12, -0.15, 0.12, 0.15, p["skin"])
+    pen.rect(-0.5, -0.85, 0.5, -0.1, p["hair"], radius=0.2)
+    pen.ellipse(-0.42, -1.0, 0.42, -0.05, p["skin"])
+    pen.chord(-0.5, -1.15, 0.5, -0.35, 180, 360, p["hair"])
+    pen.eyes(0.0, -0.5, 0.19, 0.14, p["eyes"])
+    return [(-0.4, 0.05, 0.4, 0.3), (-0.45, 0.65, 0.45, 0.8), (0.15, -1.2, 0.6, -0.9)]
+
+
+def _dragon(pen: _Pen, p: dict[str, RGB], pose: float) -> list[tuple]:
+    spread = 0.5 + 0.4 * pose
+    for side in (-1, 1):
+        pen.polygon([(side * 0.3, 0.2), (side * 1.25, -0.4 - spread), (side * 1.2, 0.5), (side * 0.5, 0.8)],
+                    p["wings"])
+    pen.limb(0.3, 1.0, -60 - 30 * pose, 0.95, 0.2, p["body"])
+    for side in (-1, 1):
+        pen.ellipse(side * 0.35 - 0.2, 1.0, side * 0.35 + 0.2, 1.45, p["body"])
+    pen.ellipse(-0.55, -0.1, 0.55, 1.25, p["body"])
+    pen.ellipse(-0.32, 0.2, 0.32, 1.1, p["belly"])
+    pen.ellipse(-0.45, -1.0, 0.45, -0.2, p["body"])
+    for side in (-1, 1):
+        pen.polygon([(side * 0.1, -0.9), (side * (0.3 + 0.1 * pose), -1.4), (side * 0.42, -0.78)], p["horns"])
+    pen.ellipse(-0.25, -0.5, 0.25, -0.15, p["belly"])
+    pen.eyes(0.0, -0.65, 0.2, 0.14, p["eyes"])
+    return [(-0.35, -0.2, 0.35, 0.05), (-0.5, 1.1, 0.5, 1.25), (-0.2, 0.45, 0.2, 0.8)]
+
+
+def _dinosaur(pen: _Pen, p: dict[str, RGB], pose: float) -> list[tuple]:
+    pen.limb(-0.4, 0.7, 60 + 25 * pose, 1.0, 0.3, p["body"])
+    for x in (-0.6, -0.25, 0.1):
+        pen.polygon([(x - 0.18, -0.15), (x - 0.05, -0.8), (x + 0.18, -0.15)], p["horns"])
+    for side in (-1, 1):
+        pen.rect(side * 0.3 - 0.15, 0.8, side * 0.3 + 0.15, 1.5, p["body"], radius=0.05)
+    pen.ellipse(-0.75, -0.4, 0.6, 1.05, p["body"])
+    pen.ellipse(-0.35, 0.0, 0.45, 0.95, p["belly"])
+    pen.limb(0.15, 0.0, 145, 0.75, 0.38, p["body"])
+    pen.ellipse(0.15, -1.15, 1.1, -0.35, p["body"])
+    pen.limb(0.45, 0.3, -70 + 20 * pose, 0.35, 0.1, p["body"])
+    pen.eyes(0.62, -0.8, 0.18, 0.14, p["eyes"])
+    return [(0.1, -0.45, 0.6, -0.25), (-0.6, 0.8, 0.4, 0.95), (-0.25, 0.3, 0.25, 0.65)]
+
+
+def _turtle(pen: _Pen, p: dict[str, RGB], pose: float) -> list[tuple]:
+    for x in (-0.75, -0.3, 0.3, 0.75):
+        pen.rect(x - 0.14, 0.7, x + 0.14, 1.25, p["body"], radius=0.1)
+    pen.limb(-0.95, 0.55, 70 + 20 * pose, 0.3, 0.12, p["body"])
+    pen.ellipse(0.6, -0.5 + 0.2 * pose, 1.45, 0.35 + 0.2 * pose, p["body"])
+    pen.chord(-1.1, -0.7, 0.95, 1.4, 180, 360, p["shell"])
+    for x in (-0.55, 0.0, 0.5):
+        pen.polygon([(x - 0.22, 0.2), (x - 0.12, -0.15), (x + 0.12, -0.15), (x + 0.22, 0.2)], p["shell"])
+    pen.rect(-1.05, 0.35, 0.9, 0.75, p["belly"], radius=0.15)
+    pen.eyes(1.05, -0.1 + 0.2 * pose, 0.15, 0.13, p["eyes"])
+    return [(0.62, -0.48, 1.4, -0.26), (-0.6, -0.55, 0.4, -0.35), (-0.95, 0.45, -0.4, 0.65)]
+
+
+def _mouse(pen: _Pen, p: dict[str, RGB], pose: float) -> list[tuple]:
+    pen.limb(0.4, 1.0, -80 - 40 * pose, 1.0, 0.07, p["body"])
+    for side in (-1, 1):
+        pen.ellipse(side * 0.55 - 0.4, -1.3, side * 0.55 + 0.4, -0.5, p["body"])
+        pen.ellipse(side * 0.55 - 0.25, -1.15, side * 0.55 + 0.25, -0.65, p["belly"])
+    pen.ellipse(-0.6, -0.1, 0.6, 1.4, p["body"])
+    pen.ellipse(-0.35, 0.3, 0.35, 1.25, p["belly"])
+    pen.ellipse(-0.5, -0.95, 0.5, 0.05, p["body"])
+    pen.ellipse(-0.08, -0.3, 0.08, -0.16, p["nose"])
+    pen.eyes(0.0, -0.5, 0.2, 0.14, p["eyes"])
+    return [(-0.4, 0.0, 0.4, 0.2), (0.25, -1.25, 0.75, -0.9), (-0.45, 1.15, 0.45, 1.35)]
+
+
+def _mushroom(pen: _Pen, p: dict[str, RGB], pose: float) -> list[tuple]:
+    for side in (-1, 1):
+        pen.ellipse(side * 0.25 - 0.2, 1.3, side * 0.25 + 0.2, 1.55, p["stem"])
+    pen.rect(-0.45, -0.2, 0.45, 1.4, p["stem"], radius=0.25)
+    tilt = 0.15 * pose
+    pen.chord(-1.15 + tilt, -1.3, 1.15 + tilt, 0.3, 180, 360, p["cap"])
+    for x, y, r in ((-0.55, -0.75, 0.15), (0.1, -1.0, 0.18), (0.6, -0.7, 0.13)):
+        pen.ellipse(x + tilt - r, y - r, x + tilt + r, y + r, p["spots"])
+    pen.eyes(0.0, 0.3, 0.2, 0.14, p["eyes"])
+    return [(-0.45, 0.7, 0.45, 0.95), (-0.95, -0.6, -0.4, -0.35), (0.35, -0.55, 0.9, -0.3)]
+
+
+def _star(pen: _Pen, p: dict[str, RGB], pose: float) -> list[tuple]:
+    angles = [math.radians(-90 + 12 * pose + 36 * k) for k in range(10)]
+    radii = [1.2, 0.55] * 5  # alternating tips and notches
+    pen.polygon([(r * math.cos(a), 0.25 + r * math.sin(a)) for r, a in zip(radii, angles)], p["body"])
+    pen.eyes(0.0, 0.1, 0.22, 0.15, p["eyes"])
+    return [(-0.5, 0.45, 0.5, 0.68), (-0.3, -0.78, 0.3, -0.52), (-1.0, -0.05, -0.55, 0.2)]
+
+
+def _creature(pen: _Pen, p: dict[str, RGB], pose: float) -> list[tuple]:
+    for side in (-1, 1):
+        pen.limb(side * 0.3, -0.6, side * (150 + 15 * pose), 0.6, 0.08, p["body"])
+        pen.ellipse(side * 0.4 - 0.25, 1.1, side * 0.4 + 0.25, 1.4, p["body"])
+    pen.ellipse(-0.8, -0.7, 0.8, 1.3, p["body"])
+    pen.ellipse(-0.45, 0.3, 0.45, 1.15, p["belly"])
+    pen.eyes(0.0, -0.15, 0.26, 0.16, p["eyes"])
+    return [(-0.5, 0.05, 0.5, 0.25), (-1.0, -1.3, -0.5, -0.95), (0.5, -1.3, 1.0, -0.95)]
+
+
+SHAPES = {"human": (_human, ("skin", "hair", "eyes", "outfit")),
+          "dragon": (_dragon, ("body", "belly", "wings", "horns", "eyes")),
+          "dinosaur": (_dinosaur, ("body", "belly", "horns", "eyes")),
+          "turtle": (_turtle, ("shell", "body", "belly", "eyes")),
+          "mouse": (_mouse, ("body", "belly", "eyes")),
+          "mushroom": (_mushroom, ("cap", "stem", "eyes")),
+          "star": (_star, ("body", "eyes")),
+          "creature": (_creature, ("body", "belly", "eyes"))}
+SPECIES_WORDS = {"dragon": "dragon", "wyvern": "dragon", "dino": "dinosaur", "rex": "dinosaur",
+                 "raptor": "dinosaur", "turtle": "turtle", "tortoise": "turtle", "mouse": "mouse",
+                 "mice": "mouse", "rat": "mouse", "hamster": "mouse", "mushroom": "mushroom",
+                 "fung": "mushroom", "star": "star"}
+
+
+def shape_for(appearance: Appearance) -> str:
+    """The silhouette drawn for a species: a known keyword, else human or a generic creature."""
+    species = species_name(appearance.species)
+    for word, shape in SPECIES_WORDS.items():
+        if word in species:
+            return shape
+    return "human" if appearance.is_human else "creature"
+
+
+def _palette(appearance: Appearance, parts: tuple[str, ...]) -> tuple[dict[str, RGB], list[RGB]]:
+    """Colours of the drawn parts, and the key colours no part takes (drawn as accents)."""
+    palette, accents = {}, []
+    for name, hex_colour in appearance.key_colors.items():
+        words = name.lower().replace("_", " ").replace("-", " ").split()
+        part = next((PART_OF_NAME[w] for w in words if w in PART_OF_NAME), None)
+        if part not in parts:
+            part = FALLBACK_PART.get(part)
+        if part in parts and part not in palette:
+            palette[part] = _rgb(hex_colour)
+        else:
+            accents.append(_rgb(hex_colour))
+    if "wings" in parts and "wings" not in palette:  # unnamed wings: a darker shade of the body
+        palette["wings"] = _scaled(palette.get("body", DEFAULT_COLOURS["body"]), 0.75)
+    return {part: palette.get(part, DEFAULT_COLOURS[part]) for part in parts}, accents
+
+
+def _decor(keys: list[RGB]) -> dict[str, RGB]:
+    return {role: max(candidates, key=lambda c: _distance_to_keys(c, keys, (1.0,)))
+            for role, candidates in DECOR_CANDIDATES.items()}
+
+
+def _scene(rng: random.Random, width: int, height: int, keys: list[RGB]) -> tuple[Image.Image, int]:
+    """Sky, ground, sun and hills; large shapes so pHash sees a different layout per seed."""
+    daylight = rng.choice(((0.72, 0.9), (0.6, 0.78), (0.45, 0.6)))  # day, dusk, night
+    # Lighting factors each colour is shown at: light ramp, ground darkening, the character's shadow.
+    sky_top = _colour(rng, keys, daylight, SKY_LIGHT)
+    sky_low = _colour(rng, keys, daylight, SKY_LIGHT, hue=colorsys.rgb_to_hsv(*[c / 255 for c in sky_top])[0])
+    ground = _colour(rng, keys, (0.4, 0.7), GROUND_LIGHT, saturation=(0.3, 0.7))
+    horizon = int(height * rng.uniform(0.45, 0.85))
+    t = np.linspace(0.0, 1.0, height)[:, None]
+    column = np.where(t * height < horizon, np.array(sky_top) * (1 - t) + np.array(sky_low) * t,
+                      np.array(ground) * (1.1 - 0.3 * t))
+    light_x = rng.random()
+    ramp = 1.1 - 0.25 * np.abs(np.linspace(0.0, 1.0, width) - light_x)  # brighter towards the light
+    pixels = column[:, None, :] * ramp[None, :, None]
+    scene = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(scene)
+    sun_r = int(min(width, height) * rng.uniform(0.06, 0.14))
+    sun_x, sun_y = int(light_x * width), int(rng.uniform(0.05, 0.4) * horizon)
+    draw.ellipse([sun_x - sun_r, sun_y - sun_r, sun_x + sun_r, sun_y + sun_r],
+                 fill=_colour(rng, keys, (0.85, 1.0), (1.0,), saturation=(0.05, 0.4)))
+    for _ in range(rng.randint(1, 4)):
+        x, r = rng.uniform(-0.2, 1.2) * width, rng.uniform(0.2, 0.6) * width
+        top = horizon - rng.uniform(0.05, 0.3) * height
+        draw.ellipse([x - r, top, x + r, top + 2 * r], fill=_colour(rng, keys, (0.35, 0.75), HILL_LIGHT))
+    return scene, horizon
+
+
+def _character_layer(draw_shape, rng: random.Random, unit: float, palette: dict[str, RGB],
+                     accents: list[RGB], decor: dict[str, RGB]) -> Image.Image:
+    width, height = int(2.8 * unit), int(3.5 * unit)
+    layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    pen = _Pen(ImageDraw.Draw(layer), width / 2, 1.45 * unit, unit, decor)
+    anchors = draw_shape(pen, {**decor, **palette}, rng.uniform(0.0, 1.0))
+    for i, colour in enumerate(accents):
+        x0, y0, x1, y1 = anchors[i % len(anchors)]
+        if i >= len(anchors):  # more accents than places: stack them as badges under the first place
+            shift = 0.3 * (i // len(anchors))
+            x0, y0, x1, y1 = x0, y0 + shift, x0 + 0.28, y0 + shift + 0.28
+        pen.rect(x0, y0, x1, y1, colour, radius=0.05)
+    if rng.random() < 0.5:
+        layer = ImageOps.mirror(layer)
+    return layer.rotate(rng.uniform(-14, 14), resample=Image.Resampling.BICUBIC, expand=True)
 
 
 def draw_character(appearance: Appearance, *, seed: int, width: int = 512, height: int = 512,
                    name: str = "") -> Image.Image:
-    rng = random.Random(seed)
-    image = Image.new("RGB", (width, height))
-    draw = ImageDraw.Draw(image)
-    _background(draw, rng, width, height)
-    palette = _palette(appearance)
+    """An RGB picture of the character; `name` salts the composition so characters sharing a seed differ."""
+    rng = random.Random(f"{name}:{seed}")
     flaw = flaw_for(seed)
-    if flaw == "off_colours":
-        palette = {k: tuple(rng.randint(0, 255) for _ in range(3)) for k in palette}
-    if appearance.is_human:
-        shape = _human
-    else:
-        species = species_name(appearance.species)
-        shape = next((f for key, f in SHAPES.items() if key in species), _creature)
-    size = min(width, height) * rng.uniform(0.22, 0.32)
-    cx = width * rng.uniform(0.35, 0.65)
-    cy = height * rng.uniform(0.35, 0.5)
-    shape(draw, palette, cx, cy, size)
-    image = ImageEnhance.Brightness(image).enhance(rng.uniform(0.9, 1.1))
+    draw_shape, parts = SHAPES[shape_for(appearance)]
+    palette, accents = _palette(appearance, parts)
+    keys = [_rgb(c) for c in appearance.key_colors.values()]
+    decor = _decor(keys)
+    keys += list(palette.values())
+    scene, horizon = _scene(rng, width, height, keys)
+    if flaw == "off_colours":  # every part and accent repainted in a colour far from all key colours
+        off_model = [_colour(rng, keys, (0.3, 0.95), (1.0,), saturation=(0.4, 1.0))
+                     for _ in range(len(palette) + len(accents))]
+        palette, accents = dict(zip(palette, off_model)), off_model[len(palette):]
+    # Scale by area, not by the short side, so a portrait frame shows the character as large (the
+    # reviewer's colour thresholds are fractions of the picture); cap it so the tilted layer fits.
+    unit = min(math.sqrt(width * height) * rng.uniform(0.16, 0.23), width / 3.6, height / 4.1)
+    layer = _character_layer(draw_shape, rng, unit, palette, accents, decor)
+    left = int(rng.uniform(0, max(0, width - layer.width)))
+    standing = horizon - 0.8 * layer.height + rng.uniform(-0.1, 0.1) * height
+    top = int(min(max(0, height - layer.height), max(0, standing)))
+    shadow = Image.new("L", scene.size, 0)
+    feet_y = top + layer.height * 0.85
+    ImageDraw.Draw(shadow).ellipse([left + 0.15 * layer.width, feet_y - 0.05 * layer.height,
+                                    left + 0.85 * layer.width, feet_y + 0.07 * layer.height], fill=90)
+    scene.paste((0, 0, 0), mask=shadow)
+    scene.paste(layer, (left, top), layer)
+    return _apply_flaw(scene, flaw, rng)
+
+
+def _apply_flaw(image: Image.Image, flaw: str | None, rng: random.Random) -> Image.Image:
     if flaw == "blur":
-        image = image.filter(ImageFilter.GaussianBlur(radius=max(4, width // 60)))
-    elif flaw == "dark":
-        image = ImageEnhance.Brightness(image).enhance(0.18)
-    elif flaw == "overexposed":
-        image = ImageEnhance.Brightness(image).enhance(3.0)
-    return image
+        return image.filter(ImageFilter.GaussianBlur(radius=min(image.size) / rng.uniform(45, 60)))
+    if flaw == "dark":
+        return ImageEnhance.Brightness(image).enhance(rng.uniform(0.12, 0.22))
+    if flaw == "overexposed":
+        gain, lift = rng.uniform(2.5, 3.5), rng.uniform(50, 80)  # the lift washes out night scenes too
+        return image.point(lambda v: min(255, int(v * gain + lift)))
+    return ImageEnhance.Brightness(image).enhance(rng.uniform(0.96, 1.04))
 
 
 def encode_png(image: Image.Image) -> bytes:

@@ -1,47 +1,124 @@
-"""What the vision model is asked about one image: checklist, species question, answer schema."""
+"""What the vision model is asked about one image, and the exact shape its answer must have.
+
+Pure functions and constants, no I/O. The schema goes to Ollama as `format` (it constrains the
+model's output); `VisionAnswer` checks the answer against the same rules, because a constrained
+answer can still be cut off, and a model can still ignore the constraint.
+"""
 
 from __future__ import annotations
 
-from studio.domain.appearance import Appearance
-from studio.domain.prompts import species_question
+import colorsys
+import re
 
-ANSWER_SCHEMA = {
+from pydantic import BaseModel, ConfigDict, Field
+
+from studio.domain.appearance import Appearance, species_name
+
+ANSWER_SCHEMA: dict = {
     "type": "object",
     "properties": {
         "quality_score": {"type": "number", "minimum": 0, "maximum": 1},
         "solo": {"type": "boolean"},
         "checklist": {
             "type": "array",
-            "items": {"type": "object", "properties": {"item": {"type": "string"}, "passed": {"type": "boolean"}},
-                      "required": ["item", "passed"]},
+            "items": {
+                "type": "object",
+                "properties": {"item": {"type": "string"}, "passed": {"type": "boolean"}},
+                "required": ["item", "passed"],
+                "additionalProperties": False,
+            },
         },
         "species_ok": {"type": ["boolean", "null"]},
         "reason": {"type": "string"},
     },
     "required": ["quality_score", "solo", "checklist", "species_ok", "reason"],
+    "additionalProperties": False,
 }
 
 
+class _Strict(BaseModel):
+    # Strict: "0.9" is not a number and 1 is not true; nothing is coerced or clamped into shape.
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class AnsweredItem(_Strict):
+    item: str
+    passed: bool
+
+
+class VisionAnswer(_Strict):
+    """ANSWER_SCHEMA as a validator: every field required, no extras, score within 0..1."""
+
+    quality_score: float = Field(ge=0.0, le=1.0)
+    solo: bool
+    checklist: list[AnsweredItem]
+    species_ok: bool | None
+    reason: str
+
+
+# Keyed by the bare species word; what a generator most often leaves out of that species.
+_SPECIES_QUESTIONS = {
+    "turtle": "Does it have a turtle shell on its back?",
+    "dragon": "Is its body covered in scales, with a reptilian dragon snout rather than a human face?",
+    "dinosaur": "Is its body covered in scales, with a reptilian dinosaur head rather than a human face?",
+    "mouse": "Is it covered in fur, with round mouse ears and a mouse snout?",
+    "mushroom": "Is it a mushroom with a cap on top (not a person wearing a hat)?",
+    "star-shaped": "Is its body a star with exactly five points (no human arms or legs)?",
+}
+
+_HUE_NAMES = ((15, "red"), (45, "orange"), (70, "yellow"), (165, "green"), (195, "cyan"),
+              (255, "blue"), (290, "purple"), (335, "pink"), (360, "red"))
+
+
+def colour_words(hex_colour: str) -> str:
+    """A rough colour name for "#rrggbb": a vision model checks "dark blue" better than a hex code."""
+    r, g, b = (int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    hue, lightness, saturation = colorsys.rgb_to_hls(r, g, b)
+    if saturation < 0.15 or lightness < 0.06 or lightness > 0.96:
+        return "black" if lightness < 0.2 else "white" if lightness > 0.85 else "grey"
+    name = next(word for limit, word in _HUE_NAMES if hue * 360 < limit)
+    shade = "dark " if lightness < 0.3 else "light " if lightness > 0.7 else ""
+    if name == "red" and shade == "light ":
+        return "pink"  # what people call light red
+    return shade + name
+
+
+def species_question(appearance: Appearance) -> str | None:
+    """The focused question for a non-human character; None for a human one."""
+    if appearance.is_human:
+        return None
+    species = species_name(appearance.species)
+    for key, question in _SPECIES_QUESTIONS.items():
+        # Whole words only, so a "dragonfly" is not asked about dragon scales.
+        if re.search(rf"(?<![\w-]){re.escape(key)}(?![\w-])", species):
+            return question
+    return f"Is it clearly a creature of the species \"{species}\", with no human face, human skin or human body?"
+
+
 def build_checklist(appearance: Appearance) -> list[str]:
-    items = [f"species is {appearance.species}"] if not appearance.is_human else []
-    items += [f"{part} is the colour {colour}" for part, colour in appearance.key_colors.items()]
+    """One line per thing to check; each is answered passed=true when the image gets it right."""
+    species = species_name(appearance.species)
+    article = "an" if species[:1] in tuple("aeiou") else "a"
+    items = [f"is {article} {species}" if appearance.is_human else f"is {article} {species}, not a human"]
+    items += [f"{part} is {colour_words(colour)} ({colour})" for part, colour in appearance.key_colors.items()]
     items += [f"has {feature}" for feature in appearance.features]
-    items += [f"does NOT show: {error}" for error in appearance.common_errors]
+    items += [f"no {error}" for error in appearance.common_errors]
     return items
 
 
 def build_review_prompt(character_name: str, design_prompt: str, appearance: Appearance) -> str:
     lines = [
-        f"You review a generated training image of the anime character {character_name}.",
-        f"Design: {design_prompt}.",
-        "Score overall quality and faithfulness to the design from 0 to 1, say whether exactly one "
-        "character is shown (solo), and answer each checklist item with passed true or false:",
+        f"You review one generated training image of the anime character {character_name}.",
+        f"Design: {design_prompt}",
+        "quality_score: 0 to 1, for image quality and faithfulness to the design.",
+        "solo: true only if exactly one character is shown.",
+        "checklist: answer every item below, in this order, with its text and passed true or false:",
         *(f"- {item}" for item in build_checklist(appearance)),
     ]
     question = species_question(appearance)
     if question:
-        lines.append(f"Species check (answer in species_ok): {question}")
+        lines.append(f"species_ok: true or false. {question}")
     else:
-        lines.append("species_ok: null (human character).")
-    lines.append("Give a short reason. Answer only with JSON matching the schema.")
+        lines.append("species_ok: null.")
+    lines.append("reason: one short sentence. Answer only with JSON.")
     return "\n".join(lines)

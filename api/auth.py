@@ -1,0 +1,130 @@
+"""Who is calling: the local network passes as "local", everyone else shows a JWT.
+
+A forwarded client address (X-Real-IP, X-Forwarded-For) is believed only when the direct peer is a
+configured proxy; otherwise anyone could claim to be on the trusted network with one header.
+Tokens are never logged and never echoed in an error message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Literal
+
+import jwt
+from fastapi import Depends, HTTPException, Request
+
+from api.deps import get_api_settings
+from api.settings import ApiSettings
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    via: Literal["network", "jwt"]
+
+
+LOCAL_USER = User(name="local", via="network")
+
+
+def _parse_ip(value: str | None) -> IpAddress | None:
+    if not value:
+        return None
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    # "::ffff:10.0.0.1" from a dual-stack socket is the IPv4 client 10.0.0.1.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _within(address: IpAddress | None, networks: tuple) -> bool:
+    return address is not None and any(address in network for network in networks)
+
+
+def _forwarded_chain(request: Request) -> list[str]:
+    return [hop.strip() for value in request.headers.getlist("x-forwarded-for") for hop in value.split(",")
+            if hop.strip()]
+
+
+def client_address(request: Request, settings: ApiSettings) -> IpAddress | None:
+    """The caller's address: the socket peer, or what a trusted proxy says the client was.
+
+    None when it cannot be known; that never counts as a trusted network.
+    """
+    peer = _parse_ip(request.client.host if request.client else None)
+    chain = _forwarded_chain(request)
+    if _within(peer, settings.trusted_proxies):
+        real_ip = request.headers.get("x-real-ip")
+        if real_ip is not None:
+            return _parse_ip(real_ip)
+        # X-Forwarded-For is read from the right: a proxy appends the address it saw, so the entries
+        # left of the first hop that is not one of our proxies were written by the client itself.
+        for hop in reversed(chain):
+            address = _parse_ip(hop)
+            if not _within(address, settings.trusted_proxies):
+                return address
+        return peer
+    if chain and request.client is not None and request.client.host in chain:
+        # The ASGI server replaced the socket peer by a forwarded address (uvicorn does so by default
+        # for peers in FORWARDED_ALLOW_IPS): the real peer is unknown, and a header proves nothing.
+        return None
+    return peer
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _verification_keys(settings: ApiSettings) -> dict[str, str]:
+    """Each configured key with the one algorithm it may be used with (no confusion possible)."""
+    keys = {}
+    if settings.jwt_secret:
+        keys["HS256"] = settings.jwt_secret
+    if settings.jwt_public_key:
+        keys["RS256"] = settings.jwt_public_key
+    return keys
+
+
+def user_from_token(token: str, settings: ApiSettings) -> User:
+    keys = _verification_keys(settings)
+    if not keys:
+        raise _unauthorized("not on a trusted network, and token login is not configured on this server")
+    try:
+        algorithm = jwt.get_unverified_header(token).get("alg")
+    except jwt.PyJWTError:
+        raise _unauthorized("the bearer token is not a well-formed JWT") from None
+    if algorithm not in keys:
+        accepted = ", ".join(sorted(keys))
+        raise _unauthorized(f"token algorithm {str(algorithm)[:20]!r} is not accepted (accepted: {accepted})")
+    try:
+        claims = jwt.decode(token, keys[algorithm], algorithms=[algorithm], audience=settings.jwt_audience,
+                            options={"require": ["exp", "aud", "sub"]})
+    except jwt.ExpiredSignatureError:
+        raise _unauthorized("the token has expired") from None
+    except jwt.InvalidAudienceError:
+        raise _unauthorized(f"the token is not for this service (audience must be {settings.jwt_audience!r})") from None
+    except jwt.MissingRequiredClaimError as exc:
+        raise _unauthorized(f"the token has no {exc.claim!r} claim") from None
+    except jwt.InvalidSignatureError:
+        raise _unauthorized("the token signature is invalid") from None
+    except jwt.PyJWTError as exc:
+        # PyJWT's messages describe the token's structure, never its content.
+        raise _unauthorized(f"the token is invalid: {type(exc).__name__}") from None
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject.strip():
+        raise _unauthorized("the token's 'sub' claim is empty")
+    return User(name=subject.strip(), via="jwt")
+
+
+def require_user(request: Request, settings: ApiSettings = Depends(get_api_settings)) -> User:
+    if _within(client_address(request, settings), settings.trusted_networks):
+        return LOCAL_USER
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("not on a trusted network: send 'Authorization: Bearer <JWT>'")
+    return user_from_token(token.strip(), settings)

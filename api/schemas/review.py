@@ -1,0 +1,100 @@
+"""Request and response bodies of the review routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from studio.review.decisions import MAX_BULK
+
+
+class ChecklistEntry(BaseModel):
+    item: str
+    passed: bool
+
+
+class StoredReview(BaseModel):
+    """The automatic review as stored in images.review; every field optional (older rows)."""
+
+    quality_score: float | None = None
+    solo: bool | None = None
+    checklist: list[ChecklistEntry] = Field(default_factory=list)
+    species_ok: bool | None = None
+    reason: str = ""
+    backend: str | None = None
+    model: str = ""
+    error: str | None = None
+
+
+class ImageOut(BaseModel):
+    id: int
+    character: str
+    character_name: str
+    project: str
+    status: Literal["pending", "approved", "rejected"]
+    quality_score: float | None
+    review: StoredReview | None
+    species: str | None
+    non_human: bool
+    prompt: str | None
+    seed: int | None
+    created_at: datetime
+    decided_by: Literal["auto", "human"] | None = None
+    reviewer: str | None = None
+    reviewed_at: datetime | None = None
+    source: str = "generated"
+    image_url: str
+    thumb_url: str
+
+    @classmethod
+    def from_row(cls, row: dict) -> "ImageOut":
+        return cls(**row, image_url=f"/api/images/{row['id']}/file", thumb_url=f"/api/images/{row['id']}/thumb")
+
+
+class PendingPage(BaseModel):
+    items: list[ImageOut]
+    next: str | None
+
+
+class CharacterCounts(BaseModel):
+    character: str
+    name: str
+    approved: int
+    pending: int
+    rejected: int
+    target: int
+
+
+class ApproveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RejectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Checked against REJECTION_CATEGORIES by studio.review.decisions, which names an unknown one.
+    categories: list[str] = Field(min_length=1)
+    comment: str = Field("", max_length=2000)
+
+
+class ReassignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    character: str = Field(min_length=1)
+
+
+class BulkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["approve", "reject"]
+    ids: list[int] = Field(min_length=1, max_length=MAX_BULK)
+    categories: list[str] = Field(default_factory=list)
+    comment: str = Field("", max_length=2000)
+
+
+class BulkOut(BaseModel):
+    decided: list[int]
+    conflicts: list[int]
+    missing: list[int]

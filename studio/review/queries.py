@@ -1,0 +1,129 @@
+"""Reading the review queue: pages of images (keyset pagination) and per-character counts.
+
+Pages are ordered by image id and continue after the last id seen (the cursor), never by OFFSET:
+a page deep in a 100,000-image queue costs the same as the first one, and decisions made while a
+person pages through do not shift later pages. The WHERE clause is built from the filters actually
+given, so each query shape gets a plan that uses `images_character_status_idx (character_id,
+status, id)` or `images_status_id_idx (status, id)` instead of one generic plan for every filter.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+STATUSES = ("pending", "approved", "rejected")
+MAX_PAGE = 200
+# The seed system's marker for non-human characters, matched case-insensitively.
+NON_HUMAN_SQL = "coalesce(c.appearance_data->>'species', '') ILIKE '%not human%'"
+
+IMAGE_COLUMNS = f"""
+    i.id, c.slug AS character, c.name AS character_name, p.slug AS project, i.status, i.quality_score,
+    i.review, c.appearance_data->>'species' AS species, {NON_HUMAN_SQL} AS non_human, i.prompt, i.seed,
+    i.created_at, i.decided_by, i.reviewer, i.reviewed_at, i.source"""
+
+IMAGE_FROM = """
+    FROM images i JOIN characters c ON c.id = i.character_id JOIN projects p ON p.id = c.project_id"""
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+class ProjectNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict]
+    next: str | None
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = text.partition(":")
+        if prefix != "id" or not value.isdigit():
+            raise ValueError
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidCursor(f"invalid cursor {cursor[:40]!r}: pass the 'next' value of the previous page") from None
+
+
+async def pending_page(conn, *, project: str | None = None, character: str | None = None, status: str = "pending",
+                       min_score: float | None = None, max_score: float | None = None,
+                       non_human: bool | None = None, limit: int = 50, after: str | None = None) -> Page:
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
+    params: list = [status]
+    where = ["i.status = $1"]
+
+    def add(condition: str, value) -> None:
+        params.append(value)
+        where.append(condition.format(f"${len(params)}"))
+
+    if character is not None:
+        # A scalar subquery becomes an index condition on images_character_status_idx.
+        add("i.character_id = (SELECT id FROM characters WHERE slug = {})", character)
+    if project is not None:
+        add("p.slug = {}", project)
+    if min_score is not None:
+        add("i.quality_score >= {}", min_score)
+    if max_score is not None:
+        add("i.quality_score <= {}", max_score)
+    if non_human is not None:
+        where.append(NON_HUMAN_SQL if non_human else f"NOT ({NON_HUMAN_SQL})")
+    if after is not None:
+        add("i.id > {}", decode_cursor(after))
+    params.append(limit + 1)  # one more than asked tells whether there is a next page
+    sql = (f"SELECT {IMAGE_COLUMNS} {IMAGE_FROM} WHERE {' AND '.join(where)} "
+           f"ORDER BY i.id LIMIT ${len(params)}")
+    rows = [dict(r) for r in await conn.fetch(sql, *params)]
+    has_more = len(rows) > limit
+    items = rows[:limit]
+    return Page(items=items, next=encode_cursor(items[-1]["id"]) if has_more else None)
+
+
+async def image_row(conn, image_id: int) -> dict | None:
+    row = await conn.fetchrow(f"SELECT {IMAGE_COLUMNS} {IMAGE_FROM} WHERE i.id = $1", image_id)
+    return dict(row) if row is not None else None
+
+
+COUNTS_SQL = """
+SELECT c.slug AS character, c.name, c.target_images AS target,
+       coalesce(n.approved, 0) AS approved, coalesce(n.pending, 0) AS pending, coalesce(n.rejected, 0) AS rejected
+  FROM projects p
+  JOIN characters c ON c.project_id = p.id
+  LEFT JOIN (
+        SELECT character_id,
+               count(*) FILTER (WHERE status = 'approved') AS approved,
+               count(*) FILTER (WHERE status = 'pending') AS pending,
+               count(*) FILTER (WHERE status = 'rejected') AS rejected
+          FROM images GROUP BY character_id
+       ) n ON n.character_id = c.id
+ WHERE $1::text IS NULL OR p.slug = $1
+ ORDER BY p.slug, c.slug
+"""
+
+
+async def counts(conn, project: str | None = None) -> list[dict]:
+    """Approved / pending / rejected per character against its target; unknown project -> ProjectNotFound."""
+    rows = await conn.fetch(COUNTS_SQL, project)
+    if project is not None and not rows:
+        if await conn.fetchval("SELECT 1 FROM projects WHERE slug = $1", project) is None:
+            raise ProjectNotFound(f"project {project!r} not found")
+    return [dict(r) for r in rows]
+
+
+async def image_file(conn, image_id: int) -> tuple[str, str] | None:
+    """(stored file path, sha256) of an image, or None when there is no such image."""
+    row = await conn.fetchrow("SELECT file_path, sha256 FROM images WHERE id = $1", image_id)
+    return (row["file_path"], row["sha256"]) if row is not None else None

@@ -1,0 +1,45 @@
+"""Serve the real FastAPI app with uvicorn on 127.0.0.1 (a free port) in a background thread.
+
+    with serve_api(app) as base_url:
+        httpx.get(f"{base_url}/api/health")
+
+`with_routers` includes routers the app does not have yet (api/app.py includes them once they are
+wired in; then it is a no-op), so a test exercises exactly what `studio serve` will serve.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+import uvicorn
+from fastapi import APIRouter, FastAPI
+
+
+def with_routers(app: FastAPI, *routers: APIRouter) -> FastAPI:
+    # FastAPI keeps an included router as one entry pointing at the original router.
+    included = {id(getattr(route, "original_router", None)) for route in app.routes}
+    for router in routers:
+        if id(router) not in included:
+            app.include_router(router)
+    return app
+
+
+@contextmanager
+def serve_api(app: FastAPI, *, start_timeout_s: float = 30.0) -> Iterator[str]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_timeout_s
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the API server did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -1,0 +1,70 @@
+"""An Echo test double: the assumed contract of resources/echo.py, over real HTTP on 127.0.0.1.
+
+    with EchoDouble() as echo:
+        EchoResource(url=echo.url) ...
+
+Chat answers "echo: <last user message>"; enhance answers "<prompt>, <character>, <style>, masterpiece".
+Controls: `fail_next(status)` (the next POST answers that status with {"error": ...}), `healthy`.
+Records: `requests` ([(path, body)] of every POST).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from tests.doubles.server_thread import ServerThread
+
+
+class EchoDouble:
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict]] = []
+        self.healthy = True
+        self._failures: list[int] = []
+        self._server = ServerThread(self._app)
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    def fail_next(self, status: int = 500) -> None:
+        self._failures.append(status)
+
+    def __enter__(self) -> "EchoDouble":
+        self._server.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.stop()
+
+    def _app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/api/echo/chat", self._chat)
+        app.router.add_post("/api/echo/enhance-prompt", self._enhance)
+        app.router.add_get("/api/echo/health", self._health)
+        return app
+
+    async def _record(self, request: web.Request) -> tuple[dict, web.Response | None]:
+        body = await request.json()
+        self.requests.append((request.path, body))
+        if self._failures:
+            status = self._failures.pop(0)
+            return body, web.json_response({"error": f"scripted failure {status}"}, status=status)
+        return body, None
+
+    async def _chat(self, request: web.Request) -> web.Response:
+        body, failure = await self._record(request)
+        if failure:
+            return failure
+        last_user = next((m["content"] for m in reversed(body["messages"]) if m["role"] == "user"), "")
+        return web.json_response({"response": f"echo: {last_user}", "model": body.get("model")})
+
+    async def _enhance(self, request: web.Request) -> web.Response:
+        body, failure = await self._record(request)
+        if failure:
+            return failure
+        context = body.get("context") or {}
+        parts = [body["prompt"], *(context[k] for k in ("character_name", "style") if context.get(k)), "masterpiece"]
+        return web.json_response({"prompt": ", ".join(parts)})
+
+    async def _health(self, request: web.Request) -> web.Response:
+        return web.json_response({"ok": self.healthy}, status=200 if self.healthy else 503)

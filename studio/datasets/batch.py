@@ -20,6 +20,7 @@ import asyncpg
 from PIL import Image
 
 from studio.datasets import repository as repo
+from studio.review.decisions import feedback_counts
 from studio.datasets.models import CharacterContext, GeneratedImage, GenerationRequest
 from studio.domain.dedup import NEAR_DUPLICATE_DISTANCE, HashIndex, phash_signed
 from studio.domain.feedback_rules import correction_hints, learned_negatives
@@ -89,7 +90,7 @@ async def run_batch(
     log = log or logging.getLogger(__name__)
     report = BatchReport(character.slug, count)
     async with pool.acquire() as conn:
-        rejections = await repo.rejection_counts(conn, character.id)
+        rejections = await feedback_counts(conn, character.id)
         hashes = HashIndex(await repo.known_hashes(conn, character.id))
         seed_offset = await repo.next_seed_offset(conn, character.id)
         history_id = await repo.start_history(conn, character.id, count, generator.backend, run_id)

@@ -35,17 +35,6 @@ async def known_hashes(conn, character_id: int) -> list[int]:
     return [r["phash"] for r in rows]
 
 
-async def rejection_counts(conn, character_id: int) -> dict[str, int]:
-    rows = await conn.fetch(
-        """SELECT category, count(*) AS n
-             FROM review_feedback, unnest(categories) AS category
-            WHERE character_id = $1 AND decision = 'rejected'
-            GROUP BY category""",
-        character_id,
-    )
-    return {r["category"]: r["n"] for r in rows}
-
-
 async def next_seed_offset(conn, character_id: int) -> int:
     """Seeds continue after the last finished batch, so re-running a crashed batch repeats its
     seeds (and finds its images already registered) instead of drawing new ones."""

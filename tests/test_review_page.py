@@ -7,19 +7,14 @@ exactly those decisions and the page's counts must follow them.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 import json
-import socket
-import threading
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
-import uvicorn
 import httpx
 from PIL import Image, ImageDraw
 
@@ -27,6 +22,7 @@ from api.app import create_app
 from api.routers import page
 from api.settings import ApiSettings
 from studio.config import load_settings
+from tests.api_server import serve_api
 from tests.browser import async_playwright, launch_chromium
 
 SCREENSHOT = Path("/tmp/review_page.png")
@@ -39,40 +35,11 @@ KITO_CHECKLIST = [
 ]
 
 
-class UvicornThread:
-    """The app served by uvicorn on 127.0.0.1 from a background thread with its own event loop."""
-
-    def __init__(self, app):
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        self._thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self._sock]}, daemon=True)
-
-    def __enter__(self) -> "UvicornThread":
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start (see the log above)")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()
-
-
 def build_app(tmp_path: Path, db_url: str):
-    from api.routers import review  # the review JSON API
-
     settings = load_settings({"STUDIO_HOME": str(tmp_path / "home"), "STUDIO_BACKEND": "preview",
                               "STUDIO_DATABASE_URL": db_url})
+    # create_app serves the review API and the page, as `studio serve` does.
     app = create_app(settings=settings, api_settings=ApiSettings(), database_url=db_url)
-    app.include_router(review.router)
-    app.include_router(page.router)
     return app, settings.media_root
 
 
@@ -157,7 +124,7 @@ async def test_keyboard_review_in_a_real_browser(tmp_path, db_url):
     ids = await seed(db_url, media_root)
     kito = ids["kito"]
 
-    with UvicornThread(app) as server:
+    with serve_api(app) as base_url:
         async with async_playwright() as pw:
             browser = await launch_chromium(pw)
             try:
@@ -170,7 +137,7 @@ async def test_keyboard_review_in_a_real_browser(tmp_path, db_url):
                          if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
                 page_.on("response", lambda r: failed.append((r.status, urlsplit(r.url).path))
                          if r.status >= 400 else None)
-                await run_review(page_, server.url, db_url, kito)
+                await run_review(page_, base_url, db_url, kito)
                 assert errors == [], errors
                 assert failed == [(409, f"/api/images/{kito[3]}/approve")]
             finally:

@@ -21,8 +21,8 @@ THUMB_DIR = "thumbs"
 MIN_THUMB, MAX_THUMB = 64, 1024
 MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 
-# write_atomically's temporary name is per process, so two threads of this process writing the same
-# thumbnail at once would share it: a thumbnail is made under one of these locks (striped by name).
+# Two requests for the same missing thumbnail render it once: it is made under one of these locks
+# (striped by name), and the second request finds it made.
 _thumb_locks = tuple(threading.Lock() for _ in range(64))
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +12,7 @@ import asyncpg
 from studio.db.upsert import upsert
 from studio.spec.models import ProjectFile
 from studio.spec.validation import SpecError
+from studio.uploads import write_atomically
 
 
 @dataclass
@@ -50,10 +49,7 @@ def _store_reference(source: Path, media_root: Path, character: str) -> str:
     name = f"references/{character}/{hashlib.sha256(data).hexdigest()[:16]}{source.suffix.lower()}"
     target = media_root / name
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
+        write_atomically(target, data)
     return name
 
 

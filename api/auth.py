@@ -121,7 +121,7 @@ def user_from_token(token: str, settings: ApiSettings) -> User:
     return User(name=subject.strip(), via="jwt")
 
 
-def require_user(request: Request, settings: ApiSettings = Depends(get_api_settings)) -> User:
+async def require_user(request: Request, settings: ApiSettings = Depends(get_api_settings)) -> User:
     if _within(client_address(request, settings), settings.trusted_networks):
         return LOCAL_USER
     scheme, _, token = request.headers.get("authorization", "").partition(" ")

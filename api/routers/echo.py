@@ -32,7 +32,7 @@ class EnhanceRequest(BaseModel):
     style: str | None = Field(None, max_length=200)
 
 
-def get_echo() -> EchoResource:
+async def get_echo() -> EchoResource:
     return echo_resource()
 
 

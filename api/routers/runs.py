@@ -43,7 +43,7 @@ class RunStatus(BaseModel):
     steps: list[RunStep]
 
 
-def get_dagster_runs(api_settings: ApiSettings = Depends(get_api_settings)) -> DagsterRuns:
+async def get_dagster_runs(api_settings: ApiSettings = Depends(get_api_settings)) -> DagsterRuns:
     return DagsterRuns(api_settings.dagster_graphql_url)
 
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from api.schemas.review import ImageOut, PendingPage
 from studio.domain.dedup import phash_signed
 from studio.review.decisions import feedback_counts
 from tests.doubles.ollama import OllamaDouble
@@ -67,6 +68,18 @@ async def test_pending_items_carry_review_species_and_urls(api, world):
     assert item["prompt"] == "a prompt" and item["seed"] == 8 and item["created_at"]
     assert item["image_url"] == f"/api/images/{item['id']}/file"
     assert item["thumb_url"] == f"/api/images/{item['id']}/thumb"
+
+
+async def test_image_json_rendered_by_postgres_matches_the_documented_schema(api, world):
+    """The image routes skip response validation (PostgreSQL renders the JSON): hold them to ImageOut."""
+    page = (await api.get("/api/review/pending", params={"limit": 2})).json()
+    PendingPage.model_validate(page)
+    decided = (await api.post(f"/api/images/{world.mika_pending[0]}/approve", json={})).json()
+    for item in [*page["items"], decided]:
+        assert set(item) == set(ImageOut.model_fields), "rendered keys differ from the schema"
+        image = ImageOut.model_validate(item)
+        assert image.created_at.utcoffset() is not None  # an instant, not a wall-clock time
+    assert decided["status"] == "approved" and decided["reviewer"] and decided["decided_by"] == "human"
 
 
 async def test_keyset_pages_cover_the_queue_once_in_id_order(api, world):

@@ -14,7 +14,7 @@ from typing import Iterator
 
 import asyncpg
 from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from api.auth import User, require_user
 from api.deps import get_api_settings, get_media_root, get_pool, get_settings
@@ -49,24 +49,30 @@ def domain_errors() -> Iterator[None]:
         raise HTTPException(422, detail=str(exc)) from None
 
 
-async def _image_out(pool: asyncpg.Pool, image_id: int) -> ImageOut:
-    row = await queries.image_row(pool, image_id)
-    if row is None:
+def _json(document: str, status_code: int = 200) -> Response:
+    return Response(document, status_code=status_code, media_type="application/json")
+
+
+async def _image_out(pool: asyncpg.Pool, image_id: int, status_code: int = 200) -> Response:
+    document = await queries.image_json(pool, image_id)
+    if document is None:
         raise HTTPException(404, detail=f"image {image_id} not found")
-    return ImageOut.from_row(row)
+    return _json(document, status_code)
 
 
-@router.get("/review/pending")
+# Image routes return PostgreSQL's JSON as is (studio/review/queries.py says why); response_model
+# keeps the OpenAPI schema.
+@router.get("/review/pending", response_model=PendingPage)
 async def pending(project: str | None = None, character: str | None = None,
                   status: str = Query("pending", pattern="^(pending|approved|rejected)$"),
                   min_score: float | None = Query(None, ge=0, le=1), max_score: float | None = Query(None, ge=0, le=1),
                   non_human: bool | None = None, limit: int = Query(50, ge=1, le=queries.MAX_PAGE),
-                  after: str | None = None, pool: asyncpg.Pool = Depends(get_pool)) -> PendingPage:
+                  after: str | None = None, pool: asyncpg.Pool = Depends(get_pool)) -> Response:
     with domain_errors():
         page = await queries.pending_page(pool, project=project, character=character, status=status,
                                           min_score=min_score, max_score=max_score, non_human=non_human,
                                           limit=limit, after=after)
-    return PendingPage(items=[ImageOut.from_row(r) for r in page.items], next=page.next)
+    return _json(page.to_json())
 
 
 @router.get("/review/counts")
@@ -110,25 +116,25 @@ async def bulk(body: BulkIn, user: User = Depends(require_user), pool: asyncpg.P
     return BulkOut(decided=outcome.decided, conflicts=outcome.conflicts, missing=outcome.missing)
 
 
-@router.post("/images/{image_id}/approve")
+@router.post("/images/{image_id}/approve", response_model=ImageOut)
 async def approve(image_id: int, body: ApproveIn | None = None, user: User = Depends(require_user),
-                  pool: asyncpg.Pool = Depends(get_pool)) -> ImageOut:
+                  pool: asyncpg.Pool = Depends(get_pool)) -> Response:
     with domain_errors():
         await decisions.approve(pool, image_id, user.name)
     return await _image_out(pool, image_id)
 
 
-@router.post("/images/{image_id}/reject")
+@router.post("/images/{image_id}/reject", response_model=ImageOut)
 async def reject(image_id: int, body: RejectIn, user: User = Depends(require_user),
-                 pool: asyncpg.Pool = Depends(get_pool)) -> ImageOut:
+                 pool: asyncpg.Pool = Depends(get_pool)) -> Response:
     with domain_errors():
         await decisions.reject(pool, image_id, user.name, body.categories, body.comment)
     return await _image_out(pool, image_id)
 
 
-@router.post("/images/{image_id}/reassign")
+@router.post("/images/{image_id}/reassign", response_model=ImageOut)
 async def reassign(image_id: int, body: ReassignIn, user: User = Depends(require_user),
-                   pool: asyncpg.Pool = Depends(get_pool)) -> ImageOut:
+                   pool: asyncpg.Pool = Depends(get_pool)) -> Response:
     with domain_errors():
         await decisions.reassign(pool, image_id, body.character, user.name)
     return await _image_out(pool, image_id)
@@ -139,23 +145,23 @@ def vision_ollama() -> OllamaResource:
     return OllamaResource(url=service_urls().ollama, vision_model=os.environ.get("STUDIO_VISION_MODEL", "qwen2.5vl:7b"))
 
 
-@router.post("/images/{image_id}/review")
+@router.post("/images/{image_id}/review", response_model=ImageOut)
 async def review_again(image_id: int, pool: asyncpg.Pool = Depends(get_pool),
-                       settings: Settings = Depends(get_settings)) -> ImageOut:
+                       settings: Settings = Depends(get_settings)) -> Response:
     with domain_errors():
         await rereview(pool, image_id, media_root=settings.media_root, backend=settings.backend,
                        make_ollama=vision_ollama)
     return await _image_out(pool, image_id)
 
 
-@router.post("/characters/{slug}/images", status_code=201)
+@router.post("/characters/{slug}/images", status_code=201, response_model=ImageOut)
 async def upload_image(slug: str, file: UploadFile = File(...), pool: asyncpg.Pool = Depends(get_pool),
                        media_root: Path = Depends(get_media_root),
-                       api_settings: ApiSettings = Depends(get_api_settings)) -> ImageOut:
+                       api_settings: ApiSettings = Depends(get_api_settings)) -> Response:
     limit = api_settings.max_upload_bytes
     data = await file.read(limit + 1)  # one byte more than allowed is enough to know it is too big
     if len(data) > limit:
         raise HTTPException(413, detail=f"{file.filename or 'file'}: over the {limit}-byte upload limit")
     with domain_errors():
         image_id = await ingest_image(pool, slug, data, media_root=media_root, max_bytes=limit)
-    return await _image_out(pool, image_id)
+    return await _image_out(pool, image_id, status_code=201)

@@ -29,6 +29,8 @@ class StoredReview(BaseModel):
 
 
 class ImageOut(BaseModel):
+    """Rendered by PostgreSQL (studio.review.queries.IMAGE_JSON); this model is its documented schema."""
+
     id: int
     character: str
     character_name: str
@@ -47,10 +49,6 @@ class ImageOut(BaseModel):
     source: str = "generated"
     image_url: str
     thumb_url: str
-
-    @classmethod
-    def from_row(cls, row: dict) -> "ImageOut":
-        return cls(**row, image_url=f"/api/images/{row['id']}/file", thumb_url=f"/api/images/{row['id']}/thumb")
 
 
 class PendingPage(BaseModel):

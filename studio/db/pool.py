@@ -19,7 +19,9 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
     async with connect(url) as conn:
         await migrate(conn)
-    return await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=_init_connection)
+    # UTC: timestamps PostgreSQL renders as JSON (studio.review.queries) read the same on every server.
+    return await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=_init_connection,
+                                     server_settings={"TimeZone": "UTC"})
 
 
 @asynccontextmanager

@@ -5,12 +5,17 @@ a page deep in a 100,000-image queue costs the same as the first one, and decisi
 person pages through do not shift later pages. The WHERE clause is built from the filters actually
 given, so each query shape gets a plan that uses `images_character_status_idx (character_id,
 status, id)` or `images_status_id_idx (status, id)` instead of one generic plan for every filter.
+
+PostgreSQL renders each image as JSON (`IMAGE_JSON`, the shape of api.schemas.review.ImageOut) and
+the page is those documents joined: decoding 50 rows of 17 columns into Python objects, validating
+them and encoding them again was most of the page's cost, and the review page asks for it constantly.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 from dataclasses import dataclass
 
 STATUSES = ("pending", "approved", "rejected")
@@ -18,10 +23,14 @@ MAX_PAGE = 200
 # The seed system's marker for non-human characters, matched case-insensitively.
 NON_HUMAN_SQL = "coalesce(c.appearance_data->>'species', '') ILIKE '%not human%'"
 
-IMAGE_COLUMNS = f"""
-    i.id, c.slug AS character, c.name AS character_name, p.slug AS project, i.status, i.quality_score,
-    i.review, c.appearance_data->>'species' AS species, {NON_HUMAN_SQL} AS non_human, i.prompt, i.seed,
-    i.created_at, i.decided_by, i.reviewer, i.reviewed_at, i.source"""
+# One image as the API returns it (api.schemas.review.ImageOut; tests/test_review_api checks the two agree).
+# `review` is stored as a whole ReviewResult dump, so it passes through unchanged.
+IMAGE_JSON = f"""json_build_object(
+    'id', i.id, 'character', c.slug, 'character_name', c.name, 'project', p.slug, 'status', i.status,
+    'quality_score', i.quality_score, 'review', i.review, 'species', c.appearance_data->>'species',
+    'non_human', {NON_HUMAN_SQL}, 'prompt', i.prompt, 'seed', i.seed, 'created_at', i.created_at,
+    'decided_by', i.decided_by, 'reviewer', i.reviewer, 'reviewed_at', i.reviewed_at, 'source', i.source,
+    'image_url', '/api/images/' || i.id || '/file', 'thumb_url', '/api/images/' || i.id || '/thumb')::text"""
 
 IMAGE_FROM = """
     FROM images i JOIN characters c ON c.id = i.character_id JOIN projects p ON p.id = c.project_id"""
@@ -37,8 +46,11 @@ class ProjectNotFound(LookupError):
 
 @dataclass(frozen=True)
 class Page:
-    items: list[dict]
+    items: list[str]  # IMAGE_JSON documents
     next: str | None
+
+    def to_json(self) -> str:
+        return f'{{"items":[{",".join(self.items)}],"next":{json.dumps(self.next)}}}'
 
 
 def encode_cursor(last_id: int) -> str:
@@ -84,17 +96,16 @@ async def pending_page(conn, *, project: str | None = None, character: str | Non
     if after is not None:
         add("i.id > {}", decode_cursor(after))
     params.append(limit + 1)  # one more than asked tells whether there is a next page
-    sql = (f"SELECT {IMAGE_COLUMNS} {IMAGE_FROM} WHERE {' AND '.join(where)} "
+    sql = (f"SELECT i.id, {IMAGE_JSON} AS doc {IMAGE_FROM} WHERE {' AND '.join(where)} "
            f"ORDER BY i.id LIMIT ${len(params)}")
-    rows = [dict(r) for r in await conn.fetch(sql, *params)]
+    rows = await conn.fetch(sql, *params)
     has_more = len(rows) > limit
-    items = rows[:limit]
-    return Page(items=items, next=encode_cursor(items[-1]["id"]) if has_more else None)
+    rows = rows[:limit]
+    return Page(items=[r["doc"] for r in rows], next=encode_cursor(rows[-1]["id"]) if has_more else None)
 
 
-async def image_row(conn, image_id: int) -> dict | None:
-    row = await conn.fetchrow(f"SELECT {IMAGE_COLUMNS} {IMAGE_FROM} WHERE i.id = $1", image_id)
-    return dict(row) if row is not None else None
+async def image_json(conn, image_id: int) -> str | None:
+    return await conn.fetchval(f"SELECT {IMAGE_JSON} {IMAGE_FROM} WHERE i.id = $1", image_id)
 
 
 COUNTS_SQL = """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -25,6 +26,9 @@ def create_app(
     async def lifespan(app: FastAPI):
         url = database_url or await resolve_database_url(settings)
         app.state.pool = await create_pool(url, max_size=16)
+        # Everything imported so far (Dagster, pydantic: ~170,000 tracked objects) lives as long as the
+        # process; moving it out of the collector's view keeps full collections (~50 ms each) from pausing requests.
+        gc.freeze()
         try:
             yield
         finally:

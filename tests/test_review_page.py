@@ -10,10 +10,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import secrets
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
+import jwt
 import pytest
 import httpx
 from PIL import Image, ImageDraw
@@ -35,11 +38,11 @@ KITO_CHECKLIST = [
 ]
 
 
-def build_app(tmp_path: Path, db_url: str):
+def build_app(tmp_path: Path, db_url: str, api_settings: ApiSettings | None = None):
     settings = load_settings({"STUDIO_HOME": str(tmp_path / "home"), "STUDIO_BACKEND": "preview",
                               "STUDIO_DATABASE_URL": db_url})
     # create_app serves the review API and the page, as `studio serve` does.
-    app = create_app(settings=settings, api_settings=ApiSettings(), database_url=db_url)
+    app = create_app(settings=settings, api_settings=api_settings or ApiSettings(), database_url=db_url)
     return app, settings.media_root
 
 
@@ -161,6 +164,47 @@ async def test_keyboard_review_in_a_real_browser(tmp_path, db_url):
         (approved, "approved", []),
         (rejected, "rejected", ["blurry", "wrong_species"]),
     ]
+
+
+@pytest.mark.timeout(60)
+async def test_a_token_user_sees_the_images_and_decides_as_themself(tmp_path, db_url):
+    """Outside the trusted networks every request, thumbnails included, needs the bearer token."""
+    from playwright.async_api import expect
+
+    secret = secrets.token_urlsafe(32)
+    app, media_root = build_app(tmp_path, db_url, ApiSettings(trusted_networks=(), jwt_secret=secret))
+    kito = (await seed(db_url, media_root))["kito"]
+    token = jwt.encode({"sub": "ayaka", "aud": "anime-studio", "exp": int(time.time()) + 600}, secret,
+                       algorithm="HS256")
+
+    with serve_api(app) as base_url:
+        async with async_playwright() as pw:
+            browser = await launch_chromium(pw)
+            try:
+                page_ = await browser.new_page(viewport={"width": 1280, "height": 900})  # all six in view
+                failed: list[tuple[int, str]] = []
+                page_.on("response", lambda r: failed.append((r.status, urlsplit(r.url).path))
+                         if r.status >= 400 else None)
+                await page_.goto(f"{base_url}/#token={token}")
+                await page_.get_by_role("button", name="Kito").click()
+                thumbs = page_.locator("#grid > li.card img.thumb")
+                await expect(thumbs).to_have_count(6)
+                await page_.wait_for_function(
+                    "() => [...document.querySelectorAll('#grid img.thumb')]"
+                    ".every(img => img.complete && img.naturalWidth > 0)", timeout=10_000)
+                assert "token" not in page_.url  # handed over once, not left in the address bar or history
+                await page_.keyboard.press("a")
+                await expect(page_.locator("#notice")).to_have_text(f"Approved #{kito[0]}")
+                assert failed == []
+            finally:
+                await browser.close()
+
+    conn = await asyncpg.connect(db_url)
+    try:
+        row = await conn.fetchrow("SELECT status, decided_by, reviewer FROM images WHERE id = $1", kito[0])
+    finally:
+        await conn.close()
+    assert dict(row) == {"status": "approved", "decided_by": "human", "reviewer": "ayaka"}
 
 
 async def run_review(page_, url: str, db_url: str, kito: list[int]) -> None:

@@ -57,10 +57,13 @@ class ApiError extends Error {
   }
 })();
 
-async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
+function authHeaders() {
   const token = sessionStorage.getItem("studio-token");
-  if (token) headers.Authorization = `Bearer ${token}`;
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+async function api(method, path, body) {
+  const headers = { Accept: "application/json", ...authHeaders() };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, {
     method,
@@ -210,6 +213,22 @@ function speciesName(species) {
   return String(species || "").split(/\s[—–-]\s|[—–(,]/)[0].trim() || "unknown species";
 }
 
+// <img src> cannot carry the Authorization header: with a token, fetch the bytes and show a blob.
+async function showImage(img, url) {
+  const headers = authHeaders();
+  if (!headers.Authorization) {
+    img.src = url;
+    return;
+  }
+  const response = await fetch(url, { headers, credentials: "same-origin" });
+  if (!response.ok) {
+    img.alt += ` (not available: ${response.status})`;
+    return;
+  }
+  img.addEventListener("load", () => URL.revokeObjectURL(img.src), { once: true });
+  img.src = URL.createObjectURL(await response.blob());
+}
+
 function renderCard(item) {
   const li = els.card.content.firstElementChild.cloneNode(true);
   const review = item.review || {};
@@ -219,7 +238,7 @@ function renderCard(item) {
   li.setAttribute("aria-label", `Image ${item.id}, score ${fmtScore(value)}${needsSpecies ? ", needs species check" : ""}`);
 
   const img = li.querySelector(".thumb");
-  img.src = item.thumb_url || item.image_url;
+  showImage(img, item.thumb_url || item.image_url);
   img.alt = `Image ${item.id} of ${item.character_name}${item.seed != null ? `, seed ${item.seed}` : ""}`;
   li.querySelector(".id").textContent = `#${item.id}`;
 

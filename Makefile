@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export STUDIO_HOME ?= $(CURDIR)/.studio
 export DAGSTER_HOME ?= $(STUDIO_HOME)/dagster
 
-.PHONY: demo test bench webserver dagster-home browser clean
+.PHONY: demo test bench webserver daemon serve dagster-home browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ bench: $(VENV)/.installed-test dagster-home
 
 webserver: dagster-home
 	$(BIN)/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# Runs launched from the UI or the review service's runs API wait in the queue until the daemon takes them.
+daemon: dagster-home
+	$(BIN)/dagster-daemon run -w workspace.yaml
+
+serve: dagster-home
+	$(BIN)/studio serve
 
 clean:
 	rm -rf $(STUDIO_HOME)

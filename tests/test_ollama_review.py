@@ -8,7 +8,8 @@ import pytest
 from resources.ollama import OllamaError, OllamaModelNotFound, OllamaResource, OllamaUnreachable
 from studio.domain.appearance import Appearance
 from studio.domain.review import decide
-from studio.review.checklist import ANSWER_SCHEMA, build_checklist, colour_words, species_question
+from studio.domain.prompts import species_question
+from studio.review.checklist import ANSWER_SCHEMA, build_checklist, colour_words
 from studio.review.vision_reviewer import review_image
 from tests.doubles.ollama import OllamaDouble, Scripted, request_image
 
@@ -74,7 +75,8 @@ async def test_the_request_carries_raw_base64_the_schema_no_stream_and_a_big_con
     assert not message["images"][0].startswith("data:") and request_image(request) == IMAGE
     prompt = message["content"]
     assert all(f"- {item}" in prompt for item in build_checklist(DRAGON))
-    assert "scales" in prompt and "orange (#e8642a)" in prompt and "has short horns" in prompt
+    assert "orange (#e8642a)" in prompt and "has short horns" in prompt
+    assert f"species_ok: true or false. {species_question(DRAGON)}" in prompt  # "... reptilian dragon snout ..."
 
 
 # ---- what is retried, and what ends with an error result ----------------------------------------
@@ -194,19 +196,6 @@ def test_the_checklist_covers_species_colours_features_and_common_errors():
     assert build_checklist(HUMAN) == ["is a human", "hair is dark blue (#1f2a5c)", "has yellow raincoat",
                                       "no long hair"]
     assert build_checklist(DRAGON)[0] == "is a dragon, not a human"
-
-
-@pytest.mark.parametrize("species,word", [
-    ("turtle — NOT human", "shell"), ("dragon — NOT human", "scales"), ("dinosaur — NOT human", "scales"),
-    ("mouse (NOT human)", "fur"), ("mushroom — NOT human", "cap"), ("star-shaped — NOT human", "five points"),
-    ("fox — NOT human", "no human face"), ("dragonfly — NOT human", "no human face"),
-])
-def test_a_non_human_character_gets_a_focused_species_question(species, word):
-    assert word in species_question(Appearance(species=species))
-
-
-def test_a_human_character_gets_no_species_question():
-    assert species_question(HUMAN) is None
 
 
 @pytest.mark.parametrize("hex_colour,words", [("#1f2a5c", "dark blue"), ("#e8642a", "orange"),

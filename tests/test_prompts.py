@@ -94,9 +94,10 @@ def test_positive_prompt_with_empty_design_has_no_dangling_commas():
 # --- species question --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("species,word", [
-    ("turtle — NOT human", "shell"), ("dragon — NOT human", "scales"), ("dinosaur — NOT human", "scaly"),
-    ("mouse — NOT human", "round mouse ears"), ("mouse — NOT human", "furry"), ("mushroom — NOT human", "cap"),
-    ("star-shaped spirit — NOT human", "five-pointed"), ("teapot golem — NOT human", "teapot golem"),
+    ("turtle — NOT human", "shell"), ("dragon — NOT human", "scales"), ("dinosaur — NOT human", "scales"),
+    ("mouse (NOT human)", "round mouse ears"), ("mouse — NOT human", "fur"), ("mushroom — NOT human", "cap"),
+    ("star-shaped spirit — NOT human", "five points"), ("teapot golem — NOT human", "teapot golem"),
+    ("fox — NOT human", "no human face"), ("dragonfly — NOT human", "no human face"),  # whole words only
 ])
 def test_species_question_is_focused(species, word):
     assert word in species_question(Appearance(species=species))

@@ -21,13 +21,14 @@ SPECIES_NEGATIVES: dict[str, tuple[str, ...]] = {
     "dragon": ("feathers", "bird wings", "beak", "fur", "humanoid body", "human hands"),
 }
 
+# What a generator most often leaves out of each species: the vision model is asked about exactly that.
 SPECIES_QUESTIONS = {
     "turtle": "Does the character have a turtle shell on its back?",
     "dragon": "Is the character covered in scales, with a reptilian dragon snout (not a human face)?",
-    "dinosaur": "Is the character a scaly dinosaur with a reptilian head (not a human face)?",
-    "mouse": "Is the character a furry mouse with round mouse ears and a mouse snout?",
+    "dinosaur": "Is the character covered in scales, with a reptilian dinosaur head (not a human face)?",
+    "mouse": "Is the character covered in fur, with round mouse ears and a mouse snout?",
     "mushroom": "Is the character a mushroom with a cap on top (not a person wearing a hat)?",
-    "star-shaped": "Is the character's body a five-pointed star (no human limbs)?",
+    "star-shaped": "Is the character's body a star with exactly five points (no human arms or legs)?",
 }
 
 
@@ -95,6 +96,5 @@ def species_question(appearance: Appearance) -> str | None:
     if key:
         return SPECIES_QUESTIONS[key]
     species = species_name(appearance.species)
-    if not species or species == "not human":
-        return "Is the character clearly a non-human creature, and not a human or a human in costume?"
-    return f"Is the character clearly a {species}, and not a human or a human in costume?"
+    what = "a non-human creature" if not species or species == "not human" else f"a {species}"
+    return f"Is the character clearly {what}, with no human face, human skin or human body?"

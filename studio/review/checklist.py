@@ -8,11 +8,11 @@ answer can still be cut off, and a model can still ignore the constraint.
 from __future__ import annotations
 
 import colorsys
-import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from studio.domain.appearance import Appearance, species_name
+from studio.domain.prompts import species_question
 
 ANSWER_SCHEMA: dict = {
     "type": "object",
@@ -56,16 +56,6 @@ class VisionAnswer(_Strict):
     reason: str
 
 
-# Keyed by the bare species word; what a generator most often leaves out of that species.
-_SPECIES_QUESTIONS = {
-    "turtle": "Does it have a turtle shell on its back?",
-    "dragon": "Is its body covered in scales, with a reptilian dragon snout rather than a human face?",
-    "dinosaur": "Is its body covered in scales, with a reptilian dinosaur head rather than a human face?",
-    "mouse": "Is it covered in fur, with round mouse ears and a mouse snout?",
-    "mushroom": "Is it a mushroom with a cap on top (not a person wearing a hat)?",
-    "star-shaped": "Is its body a star with exactly five points (no human arms or legs)?",
-}
-
 _HUE_NAMES = ((15, "red"), (45, "orange"), (70, "yellow"), (165, "green"), (195, "cyan"),
               (255, "blue"), (290, "purple"), (335, "pink"), (360, "red"))
 
@@ -81,18 +71,6 @@ def colour_words(hex_colour: str) -> str:
     if name == "red" and shade == "light ":
         return "pink"  # what people call light red
     return shade + name
-
-
-def species_question(appearance: Appearance) -> str | None:
-    """The focused question for a non-human character; None for a human one."""
-    if appearance.is_human:
-        return None
-    species = species_name(appearance.species)
-    for key, question in _SPECIES_QUESTIONS.items():
-        # Whole words only, so a "dragonfly" is not asked about dragon scales.
-        if re.search(rf"(?<![\w-]){re.escape(key)}(?![\w-])", species):
-            return question
-    return f"Is it clearly a creature of the species \"{species}\", with no human face, human skin or human body?"
 
 
 def build_checklist(appearance: Appearance) -> list[str]:

@@ -12,7 +12,8 @@ from PIL import Image
 from studio.domain.appearance import Appearance
 from studio.domain.dedup import NEAR_DUPLICATE_DISTANCE, hamming, phash_signed
 from studio.domain.review import decide
-from studio.preview.character_image import FLAWS, draw_character, encode_png, flaw_for, shape_for
+from studio.preview.character_image import FLAWS, draw_character, encode_png, flaw_for
+from studio.preview.species_shapes import shape_for
 from studio.preview.heuristic_reviewer import review_preview_image
 
 MIKA = Appearance(species="human", key_colors={"hair": "#1f2a5c", "eyes": "#e0a030", "outfit": "#f2c21b",

@@ -5,65 +5,34 @@ before POST /prompt (no replay), completion is `executing` with `node: null`, an
 /queue and /history runs beside the socket so a dropped socket costs latency, not the job. A prompt
 in neither queue nor history is lost (server restarted) and is submitted again, a bounded number of
 times. 400s are workflow bugs and never retried; an out-of-memory failure is retried once after /free.
+
+Inside `async with comfyui.session():` all calls share one HTTP client and one websocket per server
+(comfyui_connection.py); a call outside a session opens its own and closes them when it returns.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import logging
 import time
 import uuid
-from typing import Union
+from typing import AsyncIterator, Union
 
 import dagster as dg
 import httpx
 import websockets
 from pydantic import Field, PrivateAttr
 
-from resources.http import http_client
+from resources.comfyui_connection import PromptWatch, ServerLink, ServerLinks
 from resources.comfyui_protocol import (
     ComfyError, ComfyExecutionError, ComfyOutput, ComfyRun, ComfyTimeoutError, ComfyUnavailableError, failure_in_history,
-    failure_of, gpu_seconds_between, outputs_of, parse_validation_error, status_messages,
+    gpu_seconds_between, outputs_of, parse_validation_error, status_messages,
 )
+from resources.http import LoopSessions, http_client
 
 _log = logging.getLogger(__name__)
 LOST = object()  # the prompt vanished from the server: submit it again
-
-
-class _Watch:
-    """What one submitted prompt has done so far, fed by the socket and the poll."""
-
-    def __init__(self, prompt_id: str, workflow: dict, log: logging.Logger, log_every_s: float):
-        self.prompt_id, self.workflow, self.log, self.log_every_s = prompt_id, workflow, log, log_every_s
-        self.started, self.socket_says_finished = asyncio.Event(), asyncio.Event()
-        self.outcome: asyncio.Future = asyncio.get_running_loop().create_future()
-        self.timestamps: dict[str, dict] = {}
-        self._last_progress_log = 0.0
-
-    def finish(self, outcome) -> None:
-        if not self.outcome.done():
-            self.outcome.set_result(outcome)
-
-    def on_message(self, message: dict) -> None:
-        kind, data = message.get("type"), message.get("data") or {}
-        if data.get("prompt_id") != self.prompt_id:
-            return  # other clients' prompts, status broadcasts
-        if kind == "execution_start":
-            self.started.set()
-            self.log.info("ComfyUI %s: running", self.prompt_id[:8])
-        if kind in ("execution_start", "execution_success"):
-            self.timestamps[kind] = data
-        elif kind in ("execution_error", "execution_interrupted"):
-            self.finish(failure_of(kind, data))  # complete without waiting for history
-        elif kind == "executing" and data.get("node") is None:
-            self.socket_says_finished.set()
-        elif kind == "progress":
-            now, value, maximum = time.monotonic(), data.get("value"), data.get("max")
-            if value == maximum or now - self._last_progress_log >= self.log_every_s:
-                self._last_progress_log = now
-                node = self.workflow.get(str(data.get("node")), {}).get("class_type", data.get("node"))
-                self.log.info("ComfyUI %s: %s %s/%s", self.prompt_id[:8], node, value, maximum)
 
 
 class ComfyUIResource(dg.ConfigurableResource):
@@ -79,21 +48,33 @@ class ComfyUIResource(dg.ConfigurableResource):
 
     # server -> {reservation: prompt_id or None}: our jobs that the server's queue may not show yet.
     _in_flight: dict = PrivateAttr(default_factory=dict)
+    _sessions: LoopSessions = PrivateAttr(default_factory=LoopSessions)
 
-    def _http(self, server: str) -> httpx.AsyncClient:
-        return http_client(server, httpx.Timeout(self.request_timeout_s, connect=self.connect_timeout_s))
+    # --- connections -----------------------------------------------------------------------------
+    def session(self) -> contextlib.AbstractAsyncContextManager[ServerLinks]:
+        """Share connections between the calls made in this event loop until the block ends (a batch)."""
+        return self._sessions.session(lambda: ServerLinks(self._link))
+
+    def _link(self, server: str) -> ServerLink:
+        http = http_client(server, httpx.Timeout(self.request_timeout_s, connect=self.connect_timeout_s))
+        return ServerLink(server, http, self._open_socket, retry_s=self.poll_interval_s)
+
+    @contextlib.asynccontextmanager
+    async def _http(self, server: str) -> AsyncIterator[httpx.AsyncClient]:
+        async with self.session() as links:
+            yield links(server).http
 
     # --- choosing a server ---------------------------------------------------------------------
-    async def _queued_ids(self, server: str) -> set[str] | None:
+    async def _queued_ids(self, links: ServerLinks, server: str) -> set[str] | None:
         try:
-            async with self._http(server) as http:
-                queue = (await http.get("/queue", timeout=self.connect_timeout_s)).raise_for_status().json()
+            queue = (await links(server).http.get("/queue", timeout=self.connect_timeout_s)).raise_for_status().json()
             return {item[1] for item in queue["queue_running"] + queue["queue_pending"]}
         except (httpx.HTTPError, ValueError, KeyError, IndexError):
             return None
 
-    async def _reserve_server(self) -> tuple[str, str]:
-        queued = [set()] if len(self.urls) == 1 else await asyncio.gather(*map(self._queued_ids, self.urls))
+    async def _reserve_server(self, links: ServerLinks) -> tuple[str, str]:
+        queued = [set()] if len(self.urls) == 1 else await asyncio.gather(
+            *(self._queued_ids(links, url) for url in self.urls))
 
         def load(index: int) -> float:
             if queued[index] is None:
@@ -110,21 +91,25 @@ class ComfyUIResource(dg.ConfigurableResource):
     # --- running a workflow ----------------------------------------------------------------------
     async def run(self, workflow: dict, *, images: dict[str, bytes] | None = None,
                   log: logging.Logger | None = None) -> ComfyRun:
-        log = log or _log
+        async with self.session() as links:
+            return await self._run(links, workflow, images or {}, log or _log)
+
+    async def _run(self, links: ServerLinks, workflow: dict, images: dict[str, bytes],
+                   log: logging.Logger) -> ComfyRun:
         attempts = resubmits = 0
         oom_retried = False
         while True:
             attempts += 1
-            server, reservation = await self._reserve_server()
+            server, reservation = await self._reserve_server(links)
             try:
-                result = await self._attempt(server, reservation, workflow, images or {}, log)
+                result = await self._attempt(links(server), reservation, workflow, images, log)
             except ComfyExecutionError as error:
                 if not error.out_of_memory or oom_retried:
                     raise
                 oom_retried = True
                 log.warning("ComfyUI on %s ran out of memory in %s; freeing memory and retrying once",
                             server, error.node_type)
-                await self.free(server)
+                await self._free(links(server).http)
                 continue
             finally:
                 self._in_flight[server].pop(reservation, None)
@@ -139,36 +124,34 @@ class ComfyUIResource(dg.ConfigurableResource):
             result.attempts = attempts
             return result
 
-    async def _attempt(self, server: str, reservation: str, workflow: dict, images: dict[str, bytes],
+    async def _attempt(self, link: ServerLink, reservation: str, workflow: dict, images: dict[str, bytes],
                        log: logging.Logger) -> Union[ComfyRun, object]:
-        async with self._http(server) as http:
-            for name, data in images.items():
-                await self._upload(http, data, name)
-            client_id, prompt_id = uuid.uuid4().hex, str(uuid.uuid4())
-            watch = _Watch(prompt_id, workflow, log, self.progress_log_interval_s)
-            socket = await self._open_socket(server, client_id)  # before POST: events are not replayed
-            tasks = [asyncio.create_task(self._watch_socket(socket, server, client_id, watch))]
+        server, http = link.server, link.http
+        for name, data in images.items():
+            await self._upload(http, data, name)
+        watch = PromptWatch(str(uuid.uuid4()), workflow, log, self.progress_log_interval_s)
+        with link.watching(watch):
+            await link.ensure_socket()  # before POST: events are not replayed
+            body = {"prompt": workflow, "client_id": link.client_id, "prompt_id": watch.prompt_id}
             try:
-                body = {"prompt": workflow, "client_id": client_id, "prompt_id": prompt_id}
-                try:
-                    response = await http.post("/prompt", json=body)
-                except httpx.ConnectError:
-                    return LOST  # never reached the server (down or restarting)
-                except httpx.TransportError:
-                    response = None  # maybe accepted before the connection broke: the poll will tell
-                if response is not None and response.status_code == 400:
-                    raise parse_validation_error(response.json())
-                if response is not None and response.status_code != 200:
-                    raise ComfyError(f"ComfyUI on {server} answered POST /prompt with {response.status_code}")
-                self._in_flight[server][reservation] = prompt_id
-                tasks.append(asyncio.create_task(self._poll(http, watch)))
+                response = await http.post("/prompt", json=body)
+            except httpx.ConnectError:
+                return LOST  # never reached the server (down or restarting)
+            except httpx.TransportError:
+                response = None  # maybe accepted before the connection broke: the poll will tell
+            if response is not None and response.status_code == 400:
+                raise parse_validation_error(response.json())
+            if response is not None and response.status_code != 200:
+                raise ComfyError(f"ComfyUI on {server} answered POST /prompt with {response.status_code}")
+            self._in_flight[server][reservation] = watch.prompt_id
+            poll = asyncio.create_task(self._poll(http, watch))
+            try:
                 return await self._outcome(http, server, watch)
             finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                poll.cancel()
+                await asyncio.gather(poll, return_exceptions=True)
 
-    async def _outcome(self, http: httpx.AsyncClient, server: str, watch: _Watch):
+    async def _outcome(self, http: httpx.AsyncClient, server: str, watch: PromptWatch):
         try:
             if not await _first_of(watch.started.wait(), watch.outcome, timeout=self.queue_timeout_s):
                 await _quietly(http.post("/queue", json={"delete": [watch.prompt_id]}))
@@ -202,29 +185,14 @@ class ComfyUIResource(dg.ConfigurableResource):
         url = server.replace("http", "ws", 1).rstrip("/") + f"/ws?clientId={client_id}"
         try:
             # proxy=None: a proxy from the environment must not sit between us and a LAN GPU box.
+            # compression=None: messages are small JSON on a LAN; deflating ~75 of them per image
+            # cost CPU on both ends and saved nothing worth having.
             return await websockets.connect(url, max_size=None, open_timeout=self.connect_timeout_s,
-                                            close_timeout=1, proxy=None)
+                                            close_timeout=1, proxy=None, compression=None)
         except (OSError, asyncio.TimeoutError, websockets.WebSocketException):
             return None  # the poll alone still finds completion
 
-    async def _watch_socket(self, socket, server: str, client_id: str, watch: _Watch) -> None:
-        """The fast path. If the socket drops, reconnect with the same clientId (ComfyUI routes by it)."""
-        while not watch.outcome.done():
-            if socket is None:
-                await asyncio.sleep(self.poll_interval_s)
-                socket = await self._open_socket(server, client_id)
-                continue
-            try:
-                async for raw in socket:
-                    if isinstance(raw, str):  # binary frames are previews
-                        watch.on_message(json.loads(raw))
-            except websockets.ConnectionClosed:
-                pass
-            finally:
-                await socket.close()
-            socket = None
-
-    async def _poll(self, http: httpx.AsyncClient, watch: _Watch) -> None:
+    async def _poll(self, http: httpx.AsyncClient, watch: PromptWatch) -> None:
         """The slow path: also the only way to notice that the server forgot the prompt."""
         prompt_id = watch.prompt_id
         while True:
@@ -284,7 +252,11 @@ class ComfyUIResource(dg.ConfigurableResource):
 
     async def free(self, server_url: str) -> None:
         async with self._http(server_url) as http:
-            (await http.post("/free", json={"unload_models": True, "free_memory": True})).raise_for_status()
+            await self._free(http)
+
+    @staticmethod
+    async def _free(http: httpx.AsyncClient) -> None:
+        (await http.post("/free", json={"unload_models": True, "free_memory": True})).raise_for_status()
 
     async def system_stats(self) -> dict[str, dict]:
         """Per server: /system_stats (devices[].vram_free ...), or {"error": ...} if unreachable."""

@@ -3,17 +3,22 @@
 Facts this relies on (DESIGN §6): `stream: false`, because an error in the middle of a stream arrives
 as a last line with HTTP 200; images as raw base64 without a `data:` prefix; `format` takes a JSON
 schema; durations in replies are nanoseconds; an unknown model is a 404 `{"error": "model 'x' not found"}`.
+
+Inside `async with ollama.session():` the calls share one kept-alive HTTP client (a batch reviews
+hundreds of images); a call outside a session opens its own and closes it when it returns.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 from dataclasses import dataclass, field
 
 import dagster as dg
 import httpx
+from pydantic import PrivateAttr
 
-from resources.http import http_client
+from resources.http import HttpClients, LoopSessions
 
 NANOSECONDS = 1e9
 
@@ -95,13 +100,16 @@ class OllamaResource(dg.ConfigurableResource):
     # Includes loading the model onto the GPU on the first request, which can take a minute.
     timeout_s: float = 300.0
 
-    def _client(self, timeout_s: float) -> httpx.AsyncClient:
-        return http_client(self.url.rstrip("/"), timeout_s)
+    _sessions: LoopSessions = PrivateAttr(default_factory=LoopSessions)
+
+    def session(self) -> contextlib.AbstractAsyncContextManager[HttpClients]:
+        """Share one HTTP client between the calls made in this event loop until the block ends."""
+        return self._sessions.session(lambda: HttpClients(self.timeout_s))
 
     async def _send(self, method: str, path: str, timeout_s: float, **kwargs) -> httpx.Response:
         try:
-            async with self._client(timeout_s) as client:
-                return await client.request(method, path, **kwargs)
+            async with self.session() as clients:
+                return await clients.get(self.url.rstrip("/")).request(method, path, timeout=timeout_s, **kwargs)
         except httpx.TimeoutException as exc:
             if isinstance(exc, httpx.ConnectTimeout):
                 raise OllamaUnreachable(f"cannot reach Ollama at {self.url}: ConnectTimeout") from None

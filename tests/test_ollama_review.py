@@ -190,6 +190,22 @@ async def test_gpu_status_and_installed_models():
         await OllamaResource(url=_closed_port_url()).ps()
 
 
+async def test_calls_in_a_session_share_one_client_which_closes_with_the_session():
+    with OllamaDouble() as ollama:
+        resource = OllamaResource(url=ollama.url)
+        async with resource.session() as clients:
+            await review(ollama)  # a resource of its own: outside this session
+            await review_image(resource, IMAGE, character_name="Mika", design_prompt="girl", appearance=HUMAN)
+            await resource.tags()
+            async with resource.session() as inner:  # nested: the same clients
+                assert inner is clients
+            shared = clients.get(ollama.url)
+            assert not shared.is_closed and len(shared._transport._pool.connections) == 1
+        assert shared.is_closed
+        assert await resource.tags()  # outside any session a call opens (and closes) its own client
+        assert len(ollama.requests) == 2
+
+
 # ---- what the model is asked --------------------------------------------------------------------
 
 def test_the_checklist_covers_species_colours_features_and_common_errors():

@@ -7,6 +7,7 @@ backend it runs on; the preview marks its images `backend: preview`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 
@@ -29,6 +30,10 @@ class ImageGeneratorResource(dg.ConfigurableResource):
 
     async def generate(self, request: GenerationRequest, log: logging.Logger) -> GeneratedImage:
         raise NotImplementedError
+
+    def session(self) -> contextlib.AbstractAsyncContextManager:
+        """Around a batch: connections its jobs share. Nothing to share for a local backend."""
+        return contextlib.nullcontext()
 
 
 class PreviewImageGenerator(ImageGeneratorResource):
@@ -58,6 +63,9 @@ class ComfyImageGenerator(ImageGeneratorResource):
     @property
     def backend(self) -> str:
         return "comfyui"
+
+    def session(self) -> contextlib.AbstractAsyncContextManager:
+        return self.comfyui.session()
 
     def workflow_for(self, request: GenerationRequest) -> dict:
         style = request.style

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import dagster as dg
@@ -24,6 +25,10 @@ class ImageReviewerResource(dg.ConfigurableResource):
     async def review(self, image: bytes, character: CharacterContext, log: logging.Logger) -> ReviewResult:
         raise NotImplementedError
 
+    def session(self) -> contextlib.AbstractAsyncContextManager:
+        """Around a batch: connections its reviews share. Nothing to share for a local backend."""
+        return contextlib.nullcontext()
+
 
 class PreviewImageReviewer(ImageReviewerResource):
     @property
@@ -41,6 +46,9 @@ class VisionImageReviewer(ImageReviewerResource):
     @property
     def backend(self) -> str:
         return "ollama"
+
+    def session(self) -> contextlib.AbstractAsyncContextManager:
+        return self.ollama.session()
 
     async def review(self, image: bytes, character: CharacterContext, log: logging.Logger) -> ReviewResult:
         return await review_image(

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable, Protocol
+from typing import AsyncContextManager, Awaitable, Callable, Protocol
 
 import asyncpg
 from PIL import Image
@@ -34,11 +34,15 @@ class ImageGenerator(Protocol):
 
     async def generate(self, request: GenerationRequest, log: logging.Logger) -> GeneratedImage: ...
 
+    def session(self) -> AsyncContextManager: ...
+
 
 class ImageReviewer(Protocol):
     backend: str
 
     async def review(self, image: bytes, character: CharacterContext, log: logging.Logger) -> ReviewResult: ...
+
+    def session(self) -> AsyncContextManager: ...
 
 
 @dataclass
@@ -120,29 +124,31 @@ async def run_batch(
         await _register_and_review(pool, character, image, reviewer, media_root, report, hashes,
                                    run_id, submitted, log)
 
-    tasks = [asyncio.create_task(one(i)) for i in range(count)]
-    failures: list[Exception] = []
-    try:
-        for finished in asyncio.as_completed(tasks):
-            try:
-                await finished
-            except Exception as exc:
-                # A permanent refusal (a bad workflow, a missing model) would repeat for every job.
-                if getattr(exc, "permanent", False):
-                    raise
-                log.error("image generation failed: %s", exc)
-                failures.append(exc)
-        report.counts["failed"] = len(failures)
-        if failures and len(failures) == count:
-            raise failures[0]
-    except BaseException as exc:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        async with pool.acquire() as conn:
-            await repo.finish_history(conn, history_id, status="failed", counts=report.counts,
-                                      gpu_seconds=report.gpu_seconds, error=str(exc)[:2000])
-        raise
+    # One connection (and one ComfyUI socket) per service for the whole batch, not one per job.
+    async with generator.session(), reviewer.session():
+        tasks = [asyncio.create_task(one(i)) for i in range(count)]
+        failures: list[Exception] = []
+        try:
+            for finished in asyncio.as_completed(tasks):
+                try:
+                    await finished
+                except Exception as exc:
+                    # A permanent refusal (a bad workflow, a missing model) would repeat for every job.
+                    if getattr(exc, "permanent", False):
+                        raise
+                    log.error("image generation failed: %s", exc)
+                    failures.append(exc)
+            report.counts["failed"] = len(failures)
+            if failures and len(failures) == count:
+                raise failures[0]
+        except BaseException as exc:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            async with pool.acquire() as conn:
+                await repo.finish_history(conn, history_id, status="failed", counts=report.counts,
+                                          gpu_seconds=report.gpu_seconds, error=str(exc)[:2000])
+            raise
     async with pool.acquire() as conn:
         await repo.finish_history(conn, history_id, status="succeeded", counts=report.counts,
                                   gpu_seconds=report.gpu_seconds)

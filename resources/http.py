@@ -20,6 +20,7 @@ import functools
 import importlib.util
 import ssl
 import sys
+import weakref
 from typing import AsyncIterator, Awaitable, Callable, Generic, Protocol, TypeVar
 
 import httpx
@@ -52,7 +53,11 @@ class LoopSessions(Generic[S]):
     """One shared state per running event loop, alive while any `session()` in that loop is open."""
 
     def __init__(self) -> None:
-        self._open: dict[asyncio.AbstractEventLoop, list] = {}  # loop -> [state, number of users]
+        # loop -> [state, number of users]; weak, so a loop closed mid-session does not linger here.
+        self._open: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list] = weakref.WeakKeyDictionary()
+
+    def __deepcopy__(self, memo) -> "LoopSessions":
+        return LoopSessions()  # open clients and sockets cannot be copied: a copy opens its own
 
     @contextlib.asynccontextmanager
     async def session(self, make: Callable[[], S]) -> AsyncIterator[S]:

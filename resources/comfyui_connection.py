@@ -122,19 +122,24 @@ class ServerLink:
         try:
             async for raw in socket:
                 if isinstance(raw, str):  # binary frames are previews
-                    self._dispatch(json.loads(raw))
+                    self._dispatch(raw)
         except websockets.ConnectionClosed:
             pass
         finally:
-            self._socket = None
+            if self._socket is socket:
+                self._socket = None
             await socket.close()
         # Dropped while prompts wait: reopen at once with the same clientId, as ComfyUI routes by it.
         # Messages sent meanwhile are gone; the jobs' polls find those completions.
         if self.watches:
             await self.ensure_socket()
 
-    def _dispatch(self, message: dict) -> None:
-        data = message.get("data")
+    def _dispatch(self, raw: str) -> None:
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            return  # an extension's odd frame must not stop the socket serving every prompt
+        data = message.get("data") if isinstance(message, dict) else None
         watch = self.watches.get(data.get("prompt_id")) if isinstance(data, dict) else None
         if watch is not None:
             watch.on_message(message)

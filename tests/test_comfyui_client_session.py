@@ -6,9 +6,13 @@ belong to one event loop at a time (Dagster may run each step in a loop of its o
 """
 
 import asyncio
+import json
+import logging
 
+import httpx
 import pytest
 
+from resources.comfyui_connection import PromptWatch, ServerLink
 from tests.doubles.comfyui import ComfyUIDouble
 from tests.test_comfyui_client import client, workflow
 
@@ -77,3 +81,18 @@ def test_one_resource_serves_one_event_loop_after_another():
         assert asyncio.run(step(1)) and asyncio.run(step(2))  # each step's loop is closed after it
         assert asyncio.run(step(3))
         assert comfy.requests["GET /ws"] == 3 and len(comfy.jobs) == 3
+
+
+async def test_frames_are_routed_by_prompt_id_and_odd_ones_ignored():
+    async def no_socket(server, client_id):
+        return None
+
+    link = ServerLink("http://gpu", httpx.AsyncClient(), no_socket, retry_s=1.0)
+    mine, other = (PromptWatch(p, {}, logging.getLogger("t"), 10.0) for p in ("p1", "p2"))
+    with link.watching(mine), link.watching(other):
+        for raw in ("not json", "[1, 2]", '{"type": "status", "data": {"status": {}}}', '{"data": 3}',
+                    json.dumps({"type": "executing", "data": {"node": None, "prompt_id": "p1"}})):
+            link._dispatch(raw)
+        assert mine.socket_says_finished.is_set() and not other.socket_says_finished.is_set()
+    assert not link.watches
+    await link.aclose()

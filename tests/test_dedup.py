@@ -37,12 +37,15 @@ def test_signed_conversion_round_trips_at_the_edges_of_int64():
     assert signed64(2**64 - 1) == -1 and signed64(2**63) == INT64_MIN
 
 
-def test_phash_signed_is_imagehash_phash_with_the_same_bits():
-    for seed in GOOD_SEEDS:
-        picture = _picture(seed)
+def test_phash_signed_is_imagehash_phash_within_a_median_tie():
+    """The faster shrink may flip a tie at the median (2 bits), never enough to matter for dedup."""
+    distances = []
+    for seed in range(12):
+        picture = draw_character(MIKA, seed=seed, width=832, height=1216)
         signed = phash_signed(picture)
         assert INT64_MIN <= signed <= INT64_MAX
-        assert unsigned64(signed) == int(str(imagehash.phash(picture)), 16)
+        distances.append(hamming(unsigned64(signed), int(str(imagehash.phash(picture)), 16)))
+    assert max(distances) <= 2 and distances.count(0) >= 8, distances
     assert any(phash_signed(_picture(s)) < 0 for s in range(12))  # the top bit is used, so negatives occur
 
 

@@ -35,9 +35,19 @@ def unsigned64(value: int) -> int:
     return value & _MASK64
 
 
+PHASH_SIZE = 32  # imagehash.phash's default: the DCT runs on a 32x32 grey picture
+
+
 def phash_signed(image: Image.Image) -> int:
-    """64-bit pHash as a signed int64, so it fits a PostgreSQL bigint."""
-    return signed64(int(str(imagehash.phash(image)), 16))
+    """64-bit pHash as a signed int64, so it fits a PostgreSQL bigint.
+
+    imagehash shrinks the whole picture to 32x32 with Lanczos in one step: ~9 ms for an 832x1216
+    image, most of a dataset image's CPU. Pillow's `reducing_gap` box-reduces first and then applies
+    Lanczos, ten times faster; the hash is the same bits or differs by 2 (a median tie), far inside
+    NEAR_DUPLICATE_DISTANCE, so hashes stored before and after compare as before.
+    """
+    small = image.convert("L").resize((PHASH_SIZE, PHASH_SIZE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return signed64(int(str(imagehash.phash(small, hash_size=8, highfreq_factor=PHASH_SIZE // 8)), 16))
 
 
 def hamming(a: int, b: int) -> int:

@@ -17,21 +17,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import importlib.util
 import ssl
-import sys
 import weakref
 from typing import AsyncIterator, Awaitable, Callable, Generic, Protocol, TypeVar
 
 import httpx
-
-# httpcore runs `import sniffio` for every request (its cancellation shields) and lock; sniffio is not
-# installed (anyio no longer needs it) and a failed import is not cached, so each one searched sys.path
-# again (25 us, ~28 times per image of a batch). Recording the absence answers at once (1 us); nothing
-# could have imported it anyway.
-if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-    sys.modules["sniffio"] = None  # type: ignore[assignment]
-
 
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:

@@ -23,6 +23,7 @@ from typing import AsyncIterator, Awaitable, Callable, Generic, Protocol, TypeVa
 
 import httpx
 
+
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context()

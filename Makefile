@@ -24,10 +24,9 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 browser:
 	command -v chromium > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; }
 
-# Initialise the instance once, before several processes race to create its schema.
+# Initialise the instance once (storage in the embedded PostgreSQL, the GPU pool), before several
+# processes race to create its schema.
 dagster-home: $(VENV)/.installed
-	mkdir -p $(DAGSTER_HOME)
-	test -f $(DAGSTER_HOME)/dagster.yaml || cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/studio dagster-init
 
 demo: dagster-home
@@ -50,5 +49,7 @@ daemon: dagster-home
 serve: dagster-home
 	$(BIN)/studio serve
 
+# The embedded PostgreSQL outlives the processes that start it: stop it before removing its folder.
 clean:
+	test ! -x $(BIN)/python || $(BIN)/python -c 'import sys, pathlib; from studio.db.embedded import stop_embedded_server; stop_embedded_server(pathlib.Path(sys.argv[1]))' $(STUDIO_HOME)/pg
 	rm -rf $(STUDIO_HOME)

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
             from studio.dagster_home import ensure_dagster_home, initialize_pools
 
-            ensure_dagster_home(load_settings().home)
+            ensure_dagster_home(load_settings())
             with dg.DagsterInstance.get() as instance:
                 instance.upgrade()
                 initialize_pools(instance)

@@ -68,7 +68,7 @@ def run_demo(spec_path: Path) -> int:
     print(f"studio home: {settings.home} (backend: {settings.backend})")
     print(asyncio.run(_import(spec_path)))
 
-    ensure_dagster_home(settings.home)
+    ensure_dagster_home(settings)
     from anime_assets.definitions import defs  # after DAGSTER_HOME and settings are in place
 
     failures = 0

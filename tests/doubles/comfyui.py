@@ -8,7 +8,8 @@ cache and sockets gone; files stay), `drop_websocket` (accept the socket, send n
 `history_lag_s` (history still {} right after completion), `install(class_type, input, value)` /
 `install_model(folder, name)`. Records: `jobs` (one JobRecord per execution), `requests` (count per
 route), `posted_prompts` (accepted POST /prompt bodies), `free_requests`, `sent` (every ws message).
-Execution is in comfyui_execution.py, POST /prompt validation in comfyui_errors.py.
+Execution is in comfyui_execution.py, POST /prompt validation in comfyui_errors.py, installed models in
+comfyui_catalog.py, uploads and downloads in comfyui_files.py.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import copy
 import heapq
 import io
 import json
-import os
 import random
 import tempfile
 import time
@@ -31,26 +31,13 @@ from typing import Callable
 from aiohttp import web
 from PIL import Image, ImageDraw
 
+from tests.doubles.comfyui_catalog import FIXTURES, ModelCatalog
 from tests.doubles.comfyui_errors import input_exists, validate_prompt
 from tests.doubles.comfyui_execution import JobRecord, PromptExecution, upstream_shape
+from tests.doubles.comfyui_files import upload, view
 from tests.doubles.server_thread import ServerThread
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "comfyui"
-_OBJECT_INFO = json.loads((FIXTURES / "object_info.json").read_text())
 _SYSTEM_STATS = json.loads((FIXTURES / "system_stats.json").read_text())
-
-# Which loader inputs list which model folder (ComfyUI fills these combos from the folders).
-MODEL_INPUTS = {
-    "checkpoints": [("CheckpointLoaderSimple", "ckpt_name")],
-    "loras": [("LoraLoader", "lora_name"), ("LoraLoaderModelOnly", "lora_name")],
-    "vae": [("VAELoader", "vae_name")],
-    "clip_vision": [("CLIPVisionLoader", "clip_name")],
-    "ipadapter": [("IPAdapterModelLoader", "ipadapter_file")],
-    "upscale_models": [("UpscaleModelLoader", "model_name")],
-}
-# A GPU box set up for IP-Adapter; pass models={"ipadapter": [], "clip_vision": []} to get run13.
-DEFAULT_EXTRA_MODELS = {"ipadapter": ["ip-adapter-plus_sd15.safetensors"],
-                        "clip_vision": ["CLIP-ViT-H-14-laion2B-s32B-b79K.safetensors"]}
 
 Render = Callable[[dict, str, int], bytes]
 
@@ -89,17 +76,9 @@ class ComfyUIDouble:
                  models: dict[str, list[str]] | None = None):
         self.job_seconds, self.history_lag_s, self.drop_websocket = job_seconds, history_lag_s, drop_websocket
         self.render, self.render_video = render, render_video
-        self.object_info = copy.deepcopy(_OBJECT_INFO)
+        self.catalog = ModelCatalog(models)
+        self.object_info, self.models = self.catalog.object_info, self.catalog.models
         self.system_stats = copy.deepcopy(_SYSTEM_STATS)
-        self.models: dict[str, list[str]] = {}
-        for folder, loaders in MODEL_INPUTS.items():
-            listed = self._options(*loaders[0]) or []
-            wanted = (models or {}).get(folder, listed + DEFAULT_EXTRA_MODELS.get(folder, []))
-            self.models[folder] = []
-            for name in wanted:
-                self.install_model(folder, name)
-            for class_type, input_name in loaders:
-                self._set_options(class_type, input_name, list(self.models[folder]))
         self._tmp = None if output_dir else tempfile.TemporaryDirectory(prefix="comfyui-double-")
         self.root = Path(output_dir or self._tmp.name).resolve()
         for kind in ("input", "output", "temp"):
@@ -142,33 +121,11 @@ class ComfyUIDouble:
         self._server.call(self._restart())
 
     def install_model(self, folder: str, name: str) -> None:
-        if name not in self.models.setdefault(folder, []):
-            self.models[folder].append(name)
-        for class_type, input_name in MODEL_INPUTS.get(folder, []):
-            self._set_options(class_type, input_name, list(self.models[folder]))
+        self.catalog.install_model(folder, name)
 
     def install(self, class_type: str, input_name: str, value: str) -> None:
         """Make `value` valid for a combo input (for a model loader: put the file in its folder)."""
-        folder = next((f for f, loaders in MODEL_INPUTS.items() if (class_type, input_name) in loaders), None)
-        if folder:
-            self.install_model(folder, value)
-        elif value not in (options := self._options(class_type, input_name)):
-            self._set_options(class_type, input_name, options + [value])
-
-    def _spec(self, class_type: str, input_name: str) -> list:
-        inputs = self.object_info[class_type]["input"]
-        return inputs.get("required", {}).get(input_name) or inputs["optional"][input_name]
-
-    def _options(self, class_type: str, input_name: str) -> list:
-        spec = self._spec(class_type, input_name)
-        return list(spec[0]) if isinstance(spec[0], list) else list(spec[1].get("options", []))
-
-    def _set_options(self, class_type: str, input_name: str, options: list) -> None:
-        spec = self._spec(class_type, input_name)
-        if isinstance(spec[0], list):
-            spec[0] = options
-        else:
-            spec[1]["options"] = options
+        self.catalog.install(class_type, input_name, value)
 
     def __enter__(self) -> "ComfyUIDouble":
         self._server.start()
@@ -383,48 +340,10 @@ class ComfyUIDouble:
 
     # --- files ---------------------------------------------------------------------------------
     async def _upload(self, request: web.Request) -> web.Response:
-        form = await request.post()
-        image = form.get("image")
-        if image is None or not getattr(image, "filename", None):
-            return web.Response(status=400)
-        kind = str(form.get("type") or "input")
-        kind = kind if kind in ("input", "temp", "output") else "input"
-        subfolder = str(form.get("subfolder", ""))
-        base = self.folder(kind)
-        folder = Path(os.path.join(base, os.path.normpath(subfolder)))
-        filename, data = image.filename, image.file.read()
-        path = Path(os.path.abspath(folder / filename))
-        if os.path.commonpath((str(base), str(path))) != str(base):
-            return web.Response(status=400)
-        folder.mkdir(parents=True, exist_ok=True)
-        overwrite = str(form.get("overwrite", "")).lower() in ("true", "1")
-        stem, suffix = os.path.splitext(filename)
-        counter = 1
-        duplicate = False
-        while not overwrite and path.exists():
-            if path.read_bytes() == data:  # same content: keep the existing name (upload_2)
-                duplicate = True
-                break
-            filename = f"{stem} ({counter}){suffix}"
-            path, counter = folder / filename, counter + 1
-        if not duplicate:
-            path.write_bytes(data)
-        return web.json_response({"name": filename, "subfolder": subfolder, "type": kind})
+        return await upload(self.folder, request)
 
     async def _view(self, request: web.Request) -> web.StreamResponse:
-        query = request.query
-        filename = query.get("filename", "")
-        if not filename or filename.startswith("/") or ".." in filename:
-            return web.Response(status=400)
-        kind = query.get("type", "output")
-        base = self.folder(kind if kind in ("input", "temp") else "output")
-        folder = Path(os.path.abspath(base / query.get("subfolder", "")))
-        if os.path.commonpath((str(folder), str(base))) != str(base):
-            return web.Response(status=403)
-        path = folder / filename
-        if not path.is_file():
-            return web.Response(status=404)
-        return web.FileResponse(path, headers={"Content-Disposition": f'filename="{filename}"'})
+        return view(self.folder, request)
 
     # --- static information ----------------------------------------------------------------
     async def _system_stats(self, request):

@@ -7,12 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from studio.domain.review import ChecklistItem
 from studio.review.decisions import MAX_BULK
-
-
-class ChecklistEntry(BaseModel):
-    item: str
-    passed: bool
 
 
 class StoredReview(BaseModel):
@@ -20,7 +16,7 @@ class StoredReview(BaseModel):
 
     quality_score: float | None = None
     solo: bool | None = None
-    checklist: list[ChecklistEntry] = Field(default_factory=list)
+    checklist: list[ChecklistItem] = Field(default_factory=list)
     species_ok: bool | None = None
     reason: str = ""
     backend: str | None = None

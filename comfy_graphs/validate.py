@@ -11,14 +11,18 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class WorkflowError:
-    node_id: str
+    """One problem in a workflow, found here or reported by ComfyUI (resources.comfyui_protocol)."""
+
+    node_id: str  # empty for the workflow as a whole ("no output node")
     class_type: str
     input: str
     message: str
 
     def __str__(self) -> str:
-        where = f"node {self.node_id} ({self.class_type})" + (f" input {self.input}" if self.input else "")
-        return f"{where}: {self.message}" if self.node_id else self.message
+        if not self.node_id:
+            return self.message
+        where = f"node {self.node_id}" + (f" ({self.class_type})" if self.class_type else "")
+        return where + (f" input {self.input}" if self.input else "") + f": {self.message}"
 
 
 def _is_link(value) -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from comfy_graphs.validate import WorkflowError
+
 # torch says "CUDA out of memory" (torch.OutOfMemoryError); other backends say "allocation on device".
 OOM_MARKERS = ("out of memory", "outofmemoryerror", "allocation on device")
 
@@ -37,24 +39,12 @@ class ComfyError(RuntimeError):
     permanent = False
 
 
-@dataclass(frozen=True)
-class NodeProblem:
-    node_id: str
-    class_type: str
-    input: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"node {self.node_id}" + (f" ({self.class_type})" if self.class_type else "")
-        return where + (f" input {self.input}" if self.input else "") + f": {self.message}"
-
-
 class ComfyValidationError(ComfyError):
     """400 from POST /prompt: a bug in the workflow or a missing model. Retrying cannot help."""
 
     permanent = True
 
-    def __init__(self, message: str, problems: list[NodeProblem]):
+    def __init__(self, message: str, problems: list[WorkflowError]):
         self.problems = problems
         super().__init__(message + ("; " + "; ".join(map(str, problems)) if problems else ""))
 
@@ -101,7 +91,7 @@ def parse_validation_error(body: dict) -> ComfyValidationError:
     for node_id, node in (body.get("node_errors") or {}).items():
         for item in node.get("errors", []):
             detail = item.get("details", "")
-            problems.append(NodeProblem(node_id, node.get("class_type", ""),
+            problems.append(WorkflowError(node_id, node.get("class_type", ""),
                                         (item.get("extra_info") or {}).get("input_name", ""),
                                         item.get("message", "") + (f" ({detail})" if detail else "")))
     if not problems and error.get("details"):

@@ -92,8 +92,8 @@ def parse_validation_error(body: dict) -> ComfyValidationError:
         for item in node.get("errors", []):
             detail = item.get("details", "")
             problems.append(WorkflowError(node_id, node.get("class_type", ""),
-                                        (item.get("extra_info") or {}).get("input_name", ""),
-                                        item.get("message", "") + (f" ({detail})" if detail else "")))
+                                          (item.get("extra_info") or {}).get("input_name", ""),
+                                          item.get("message", "") + (f" ({detail})" if detail else "")))
     if not problems and error.get("details"):
         message = f"{message} ({error['details']})"  # e.g. unknown class_type: "Node ID '#1'"
     return ComfyValidationError(message, problems)

@@ -7,7 +7,8 @@ from typing import Any
 import asyncpg
 
 from studio.story.errors import Conflict, InvalidField, NotFound
-from studio.story.sql import catalog_changed, locked_row, project_id, refuse_taken_slug, update_columns
+from studio.story.sql import (catalog_changed, delete_catalog_row, locked_row, project_id, refuse_taken_slug,
+                              update_columns)
 
 CHARACTER_SQL = """
 SELECT c.slug, p.slug AS project, c.name, c.design_prompt, c.appearance_data, c.target_images,
@@ -83,5 +84,4 @@ async def update_character(conn: asyncpg.Connection, slug: str, changes: dict[st
 async def delete_character(conn: asyncpg.Connection, slug: str) -> None:
     async with conn.transaction():
         row = await locked_row(conn, "characters", slug)
-        await conn.execute("DELETE FROM characters WHERE id = $1", row["id"])
-        await catalog_changed(conn, "characters", slug, "deleted")
+        await delete_catalog_row(conn, "characters", row)

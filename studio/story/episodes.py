@@ -7,7 +7,8 @@ from typing import Any
 import asyncpg
 
 from studio.story.errors import Conflict, InvalidField, NotFound
-from studio.story.sql import catalog_changed, locked_row, project_id, refuse_taken_slug, update_columns
+from studio.story.sql import (catalog_changed, delete_catalog_row, locked_row, project_id, refuse_taken_slug,
+                              update_columns)
 
 EPISODE_SQL = """
 SELECT e.id, e.slug, p.slug AS project, e.number, e.season, e.title, e.synopsis, e.created_at, e.updated_at
@@ -117,5 +118,4 @@ async def set_running_order(conn: asyncpg.Connection, slug: str, scenes: list[di
 async def delete_episode(conn: asyncpg.Connection, slug: str) -> None:
     async with conn.transaction():
         row = await locked_row(conn, "episodes", slug)
-        await conn.execute("DELETE FROM episodes WHERE id = $1", row["id"])
-        await catalog_changed(conn, "episodes", slug, "deleted")
+        await delete_catalog_row(conn, "episodes", row)

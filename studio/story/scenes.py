@@ -8,7 +8,8 @@ import asyncpg
 
 from studio.story.errors import Conflict, NotFound
 from studio.story.shots import check_cast, insert_shot, shots_of
-from studio.story.sql import catalog_changed, locked_row, project_id, refuse_taken_slug, update_columns
+from studio.story.sql import (catalog_changed, delete_catalog_row, locked_row, project_id, refuse_taken_slug,
+                              update_columns)
 
 SCENE_SQL = """
 SELECT s.id, s.slug, p.slug AS project, s.title, s.description, s.location, s.time_of_day, s.mood, s.music,
@@ -77,5 +78,4 @@ async def delete_scene(conn: asyncpg.Connection, slug: str) -> None:
         episodes = await _episodes_using(conn, row["id"])
         if episodes:
             raise Conflict(f"scene {slug!r} is in episodes {', '.join(episodes)}: take it out of them first")
-        await conn.execute("DELETE FROM scenes WHERE id = $1", row["id"])
-        await catalog_changed(conn, "scenes", slug, "deleted")
+        await delete_catalog_row(conn, "scenes", row)

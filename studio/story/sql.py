@@ -50,3 +50,9 @@ async def catalog_changed(conn: asyncpg.Connection, table: str, slug: str, actio
         "INSERT INTO studio_events (kind, payload) VALUES ('catalog_changed', $1)",
         {"table": table, "slug": slug, "action": action},
     )
+
+
+async def delete_catalog_row(conn: asyncpg.Connection, table: str, row: asyncpg.Record) -> None:
+    """Delete a character, scene or episode and tell the partition sensor, in the caller's transaction."""
+    await conn.execute(f"DELETE FROM {table} WHERE id = $1", row["id"])
+    await catalog_changed(conn, table, row["slug"], "deleted")

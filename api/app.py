@@ -11,7 +11,7 @@ from api.auth import require_user
 from api.routers import characters, echo, episodes, health, page, projects, review, runs, scenes, stats
 
 from api.settings import ApiSettings
-from studio.config import Settings, load_settings
+from studio.settings import Settings, load_settings
 from studio.db.dsn import resolve_database_url
 from studio.db.pool import create_pool
 

@@ -12,7 +12,7 @@ import asyncpg
 from fastapi import Request
 
 from api.settings import ApiSettings
-from studio.config import Settings
+from studio.settings import Settings
 
 
 async def get_pool(request: Request) -> asyncpg.Pool:

@@ -14,7 +14,7 @@ import asyncpg
 import dagster as dg
 from pydantic import PrivateAttr
 
-from studio.config import load_settings
+from studio.settings import load_settings
 from studio.db.dsn import resolve_database_url
 from studio.db.migrate import migrate
 from studio.db.pool import connect, create_pool

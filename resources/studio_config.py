@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from studio.config import load_settings
+from studio.settings import load_settings
 
 
 class StudioConfig(dg.ConfigurableResource):

@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from studio.config import load_settings
+from studio.settings import load_settings
 from studio.db.errors import DatabaseConfigError
 from studio.db.session import studio_connection
 from studio.spec.importer import import_project

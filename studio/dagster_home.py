@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from studio.config import Settings
+from studio.settings import Settings
 from studio.db.embedded import ensure_database, start_embedded_server
 from studio.uploads import write_atomically
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from studio.config import load_settings
+from studio.settings import load_settings
 from studio.dagster_home import ensure_dagster_home, initialize_pools
 from studio.db.session import studio_connection
 from studio.spec.importer import import_project

@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 from api.app import create_app
 from api.routers import review
 from api.settings import ApiSettings
-from studio.config import load_settings
+from studio.settings import load_settings
 from tests.api_server import serve_api, with_routers
 
 HUMAN = {"species": "human", "key_colors": {"hair": "#2b1d4e"}}

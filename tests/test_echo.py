@@ -11,7 +11,7 @@ from api.app import create_app
 from api.routers import echo as echo_routes
 from api.settings import ApiSettings
 from resources.echo import EchoError, EchoResource, EchoUnavailable
-from studio.config import load_settings
+from studio.settings import load_settings
 from tests.api_server import serve_api, with_routers
 from tests.doubles.echo import EchoDouble
 from tests.doubles.ollama import OllamaDouble

@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw
 from api.app import create_app
 from api.routers import page
 from api.settings import ApiSettings
-from studio.config import load_settings
+from studio.settings import load_settings
 from tests.api_server import serve_api
 from tests.browser import async_playwright, launch_chromium
 

@@ -26,7 +26,7 @@ from api.routers import runs
 from api.settings import ApiSettings
 from resources.database import StudioDatabase
 from studio.cli import main as studio
-from studio.config import load_settings
+from studio.settings import load_settings
 from studio.dagster_home import initialize_pools
 from studio.demo import sync_partitions
 from tests.api_server import serve_api, with_routers

@@ -13,7 +13,7 @@ from api.app import create_app
 from api.routers import health, stats
 from api.settings import ApiSettings
 from studio.cli import main as studio
-from studio.config import load_settings
+from studio.settings import load_settings
 from studio.db.pool import connect
 from tests.api_server import serve_api, with_routers
 from tests.conftest import EXAMPLE_SPEC

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import hvac
 import pytest
 
-from studio.config import load_settings
+from studio.settings import load_settings
 from studio.db import dsn
 from studio.db.errors import DatabaseConfigError
 from studio.db.pool import connect

@@ -17,7 +17,7 @@ from api.deps import get_pool, get_settings
 from api.services import ServiceUrls, echo_resource, service_urls
 from resources.comfyui import ComfyUIResource
 from resources.ollama import OllamaResource
-from studio.config import Settings
+from studio.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["health"])
 

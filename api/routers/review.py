@@ -23,7 +23,7 @@ from api.schemas.review import (ApproveIn, BulkIn, BulkOut, CharacterCounts, Ima
 from api.services import service_urls
 from api.settings import ApiSettings
 from resources.ollama import OllamaResource
-from studio.config import Settings
+from studio.settings import Settings
 from studio.review import decisions, queries
 from studio.review.ingest import DuplicateImage, ingest_image
 from studio.review.media_files import MAX_THUMB, MIN_THUMB, ensure_thumbnail, media_type, resolve_media_path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from studio.config import Settings
+from studio.settings import Settings, vault_token
 from studio.db import embedded, vault
 from studio.db.errors import DatabaseConfigError
 
@@ -14,22 +14,23 @@ _fallback_logged = False
 
 async def resolve_database_url(settings: Settings) -> str:
     global _fallback_logged
+    configured_url = settings.secret("database_url")
     if settings.vault_addr:
         try:
             return vault.read_database_url(
-                settings.vault_addr, settings.vault_mount, settings.vault_path
+                settings.vault_addr, settings.vault_mount, settings.vault_path, vault_token(settings)
             )
         except RuntimeError as exc:
-            if not settings.database_url:
+            if not configured_url:
                 raise DatabaseConfigError(
                     f"no database: Vault failed ({exc}) and STUDIO_DATABASE_URL is not set"
                 ) from None
             if not _fallback_logged:
                 log.warning("Vault failed (%s); using STUDIO_DATABASE_URL instead", exc)
                 _fallback_logged = True
-            return settings.database_url
-    if settings.database_url:
-        return settings.database_url
+            return configured_url
+    if configured_url:
+        return configured_url
     try:
         server_url = embedded.start_embedded_server(settings.embedded_pg_dir)
     except Exception as exc:

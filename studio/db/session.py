@@ -7,7 +7,7 @@ from typing import AsyncIterator
 
 import asyncpg
 
-from studio.config import Settings
+from studio.settings import Settings
 from studio.db.dsn import resolve_database_url
 from studio.db.migrate import migrate
 from studio.db.pool import connect

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from urllib.parse import quote
 
 import hvac
@@ -14,7 +13,6 @@ def read_database_url(addr: str, mount: str, path: str, token: str | None = None
     The secret holds either `url`, or `host`, `port`, `user`, `password` and `dbname`.
     Raises RuntimeError with a one-line reason (never the secret) when it cannot.
     """
-    token = token or os.environ.get("STUDIO_VAULT_TOKEN") or os.environ.get("VAULT_TOKEN")
     if not token:
         raise RuntimeError("no Vault token (set STUDIO_VAULT_TOKEN)")
     client = hvac.Client(url=addr, token=token, timeout=3)

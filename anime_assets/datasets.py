@@ -38,14 +38,15 @@ async def dataset_images(context: dg.AssetExecutionContext, config: DatasetBatch
     """A batch of generated images for one character, each registered with its provenance,
     de-duplicated by perceptual hash and reviewed (auto-approved, auto-rejected or left to a person)."""
     character = await _character(database, context.partition_key)
+    generator, reviewer = image_generator.get_client(), image_reviewer.get_client()
     report = await run_batch(
-        await database.pool(), character, image_generator, image_reviewer, studio.media_root,
+        await database.pool(), character, generator, reviewer, studio.media_root,
         count=config.count, run_id=context.run.run_id, queue_depth=config.queue_depth, log=context.log,
     )
     counts = report.counts
     return dg.MaterializeResult(metadata={
-        "backend": image_generator.backend,
-        "reviewer": image_reviewer.backend,
+        "backend": generator.backend,
+        "reviewer": reviewer.backend,
         "requested": report.requested,
         "generated": counts["generated"],
         "duplicates_skipped": counts["duplicates"],

@@ -1,31 +1,31 @@
 """Resources keyed by backend: `preview` runs on the CPU, `live` talks to the GPU services.
 
-Service addresses come from the environment (never secrets in run config); several ComfyUI
-servers, one per GPU, are a comma-separated list.
+Everything comes from the one settings class (studio/settings.py), read once when the Definitions
+load; several ComfyUI servers, one per GPU, are a list. No secret is put into a resource's config
+(the Dagster UI shows config): the database URL and the Vault token are read where they are used.
 """
 
-import os
+from __future__ import annotations
 
 from resources.comfyui import ComfyUIResource
 from resources.database import StudioDatabase
-from resources.image_generation import ComfyImageGenerator, PreviewImageGenerator
-from resources.image_review import PreviewImageReviewer, VisionImageReviewer
+from resources.image_generation import ComfyImageGeneratorResource, PreviewImageGeneratorResource
+from resources.image_review import PreviewImageReviewerResource, VisionImageReviewerResource
 from resources.ollama import OllamaResource
 from resources.studio_config import StudioConfig
+from studio.settings import Settings, load_settings
 
 
-def build_resources(backend: str | None = None) -> dict:
-    studio = StudioConfig.from_env()
-    backend = backend or studio.backend
-    common = {"database": StudioDatabase(), "studio": studio}
+def build_resources(backend: str | None = None, settings: Settings | None = None) -> dict:
+    settings = settings or load_settings()
+    backend = backend or settings.backend
+    common = {"database": StudioDatabase(), "studio": StudioConfig(backend=backend, home=str(settings.home))}
     if backend == "preview":
-        return {**common, "image_generator": PreviewImageGenerator(), "image_reviewer": PreviewImageReviewer()}
-    comfy_urls = [u.strip() for u in os.environ.get("STUDIO_COMFYUI_URLS", "http://127.0.0.1:8188").split(",")]
-    ollama = OllamaResource(url=os.environ.get("STUDIO_OLLAMA_URL", "http://127.0.0.1:11434"),
-                            vision_model=os.environ.get("STUDIO_VISION_MODEL", "qwen2.5vl:7b"))
+        return {**common, "image_generator": PreviewImageGeneratorResource(), "image_reviewer": PreviewImageReviewerResource()}
+    ollama = OllamaResource(url=settings.ollama_url, vision_model=settings.vision_model,
+                            text_model=settings.text_model)
     return {
         **common,
-        "image_generator": ComfyImageGenerator(comfyui=ComfyUIResource(urls=[u for u in comfy_urls if u])),
-        "image_reviewer": VisionImageReviewer(ollama=ollama),
+        "image_generator": ComfyImageGeneratorResource(comfyui=ComfyUIResource(urls=list(settings.comfyui_urls))),
+        "image_reviewer": VisionImageReviewerResource(ollama=ollama),
     }
-

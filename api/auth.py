@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 import jwt
-from fastapi import Depends, HTTPException, Request
+from fastapi import HTTPException, Request
 
-from api.deps import get_api_settings
-from api.settings import ApiSettings
+from studio.settings import Settings
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -51,14 +50,14 @@ def _forwarded_chain(request: Request) -> list[str]:
             if hop.strip()]
 
 
-def client_address(request: Request, settings: ApiSettings) -> IpAddress | None:
+def client_address(request: Request, settings: Settings) -> IpAddress | None:
     """The caller's address: the socket peer, or what a trusted proxy says the client was.
 
     None when it cannot be known; that never counts as a trusted network.
     """
     peer = _parse_ip(request.client.host if request.client else None)
     chain = _forwarded_chain(request)
-    if _within(peer, settings.trusted_proxies):
+    if _within(peer, settings.api_trusted_proxies):
         real_ip = request.headers.get("x-real-ip")
         if real_ip is not None:
             return _parse_ip(real_ip)
@@ -66,7 +65,7 @@ def client_address(request: Request, settings: ApiSettings) -> IpAddress | None:
         # left of the first hop that is not one of our proxies were written by the client itself.
         for hop in reversed(chain):
             address = _parse_ip(hop)
-            if not _within(address, settings.trusted_proxies):
+            if not _within(address, settings.api_trusted_proxies):
                 return address
         return peer
     if chain and request.client is not None and request.client.host in chain:
@@ -80,17 +79,17 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status_code=401, detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def _verification_keys(settings: ApiSettings) -> dict[str, str]:
+def _verification_keys(settings: Settings) -> dict[str, str]:
     """Each configured key with the one algorithm it may be used with (no confusion possible)."""
     keys = {}
     if settings.jwt_secret:
-        keys["HS256"] = settings.jwt_secret
+        keys["HS256"] = settings.secret("jwt_secret")
     if settings.jwt_public_key:
-        keys["RS256"] = settings.jwt_public_key
+        keys["RS256"] = settings.secret("jwt_public_key")
     return keys
 
 
-def user_from_token(token: str, settings: ApiSettings) -> User:
+def user_from_token(token: str, settings: Settings) -> User:
     keys = _verification_keys(settings)
     if not keys:
         raise _unauthorized("not on a trusted network, and token login is not configured on this server")
@@ -121,8 +120,10 @@ def user_from_token(token: str, settings: ApiSettings) -> User:
     return User(name=subject.strip(), via="jwt")
 
 
-async def require_user(request: Request, settings: ApiSettings = Depends(get_api_settings)) -> User:
-    if _within(client_address(request, settings), settings.trusted_networks):
+async def require_user(request: Request) -> User:
+    """Attached once, to every data router (api/app.py); routes that need the name declare CurrentUser."""
+    settings: Settings = request.app.state.settings
+    if _within(client_address(request, settings), settings.api_trusted_networks):
         return LOCAL_USER
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 from bench.results import record
-from resources.comfyui import ComfyUIResource
-from resources.image_generation import ComfyImageGenerator
-from resources.image_review import VisionImageReviewer
-from resources.ollama import OllamaResource
+from studio.clients.comfyui import ComfyUIClient
+from studio.clients.ollama import OllamaClient
+from studio.datasets.generators import ComfyImageGenerator
+from studio.review.reviewers import VisionImageReviewer
 from studio.datasets import repository
 from studio.datasets.batch import run_batch
 from studio.db.embedded import ensure_database, start_embedded_server, stop_embedded_server
@@ -49,8 +49,8 @@ def _service(*args: str):
 
 async def _batch(pool, media: Path, comfy_url: str, ollama_url: str, count: int, run_id: str):
     character = await repository.load_character(pool, "mika")
-    generator = ComfyImageGenerator(comfyui=ComfyUIResource(urls=[comfy_url], poll_interval_s=2.0))
-    reviewer = VisionImageReviewer(ollama=OllamaResource(url=ollama_url))
+    generator = ComfyImageGenerator(ComfyUIClient([comfy_url], poll_interval_s=2.0))
+    reviewer = VisionImageReviewer(OllamaClient(ollama_url))
     started = time.perf_counter()
     report = await run_batch(pool, character, generator, reviewer, media, count=count, run_id=run_id)
     return report, time.perf_counter() - started

@@ -6,19 +6,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from studio.settings import load_settings
-
 
 class StudioConfig(dg.ConfigurableResource):
     # "preview": CPU stand-ins that write real files; "live": ComfyUI/Ollama/Jellyfin/Echo over HTTP.
     backend: str = "preview"
-    home: str = ""
+    home: str  # the studio home (studio/settings.py); media live in its media/ folder
 
     @property
     def media_root(self) -> Path:
-        return Path(self.home) / "media" if self.home else load_settings().media_root
-
-    @classmethod
-    def from_env(cls) -> "StudioConfig":
-        settings = load_settings()
-        return cls(backend=settings.backend, home=str(settings.home))
+        return Path(self.home) / "media"

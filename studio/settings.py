@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     def embedded_pg_dir(self) -> Path:
         return self.home / "pg"
 
+    def with_values(self, **changes: Any) -> "Settings":
+        """A validated copy with some settings changed (tests, tools); the environment is not read again."""
+        return settings_for(**{**{name: getattr(self, name) for name in type(self).model_fields}, **changes})
+
     def secret(self, name: str) -> str | None:
         """The plain value of a SecretStr setting, for the one place that uses it."""
         value = getattr(self, name)
@@ -115,7 +119,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     """The settings from the process environment, or from `env` alone when given (tests, tools)."""
     if env is None:
         return Settings()
-    values = {field: env[env_name(field)] for field in Settings.model_fields if env_name(field) in env}
+    return settings_for(**{field: env[env_name(field)] for field in Settings.model_fields if env_name(field) in env})
+
+
+def settings_for(**values: Any) -> Settings:
+    """Settings from these values and the defaults alone: nothing is read from os.environ."""
     return _ExplicitSettings(**values)
 
 

@@ -19,8 +19,7 @@ from PIL import Image, ImageDraw
 
 from api.app import create_app
 from api.routers import review
-from api.settings import ApiSettings
-from studio.settings import load_settings
+from studio.settings import Settings, settings_for
 from tests.api_server import serve_api, with_routers
 
 HUMAN = {"species": "human", "key_colors": {"hair": "#2b1d4e"}}
@@ -75,18 +74,18 @@ async def seed_image(conn: asyncpg.Connection, media_root: Path | None, characte
     )
 
 
-def studio_settings(home: Path, backend: str = "preview"):
-    return load_settings({"STUDIO_HOME": str(home), "STUDIO_BACKEND": backend})
+def studio_settings(home: Path, backend: str = "preview", base: Settings | None = None) -> Settings:
+    return (base or settings_for()).with_values(home=home, backend=backend)
 
 
-def review_app(db_url: str, home: Path, api_settings: ApiSettings | None = None, backend: str = "preview"):
+def review_app(db_url: str, home: Path, api_settings: Settings | None = None, backend: str = "preview"):
     """The app with the review routes included exactly as api/app.py includes them."""
-    app = create_app(studio_settings(home, backend), api_settings or ApiSettings(), database_url=db_url)
+    app = create_app(studio_settings(home, backend, api_settings), database_url=db_url)
     return with_routers(app, review.router)
 
 
 @contextmanager
-def served_review_app(db_url: str, home: Path, api_settings: ApiSettings | None = None,
+def served_review_app(db_url: str, home: Path, api_settings: Settings | None = None,
                       backend: str = "preview") -> Iterator[str]:
     """Served by uvicorn as `studio serve` does (uvicorn's defaults, proxy headers on)."""
     with serve_api(review_app(db_url, home, api_settings, backend)) as base_url:

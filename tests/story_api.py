@@ -14,7 +14,6 @@ from PIL import Image
 
 from api.app import create_app
 from api.routers import characters, episodes, projects, scenes
-from api.settings import ApiSettings
 from studio.cli import main as studio
 from studio.settings import load_settings
 from studio.db.pool import connect
@@ -47,7 +46,7 @@ class StoryApi:
 def story_api(studio_env, db_url) -> StoryApi:
     assert studio(["import", str(EXAMPLE_SPEC)]) == 0
     settings = load_settings()
-    app = with_routers(create_app(settings, ApiSettings(max_upload_bytes=MAX_UPLOAD_BYTES), db_url), *STORY_ROUTERS)
+    app = with_routers(create_app(settings.with_values(max_upload_bytes=MAX_UPLOAD_BYTES), database_url=db_url), *STORY_ROUTERS)
     with serve_api(app) as url, httpx.Client(base_url=url, timeout=10) as client:
         yield StoryApi(client, db_url, settings.media_root)
 

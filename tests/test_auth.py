@@ -19,7 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from api.settings import ApiSettings
+from studio.settings import settings_for
 from tests.review_seed import (review_app, seed_character, seed_image, seed_project, served_review_app,
                                served_without_proxy_headers)
 
@@ -75,7 +75,7 @@ async def image_id(db) -> int:
 
 
 async def test_the_trusted_network_needs_no_token(db_url, tmp_path, image_id):
-    with served_review_app(db_url, tmp_path / "home", ApiSettings()) as url:
+    with served_review_app(db_url, tmp_path / "home", settings_for()) as url:
         async with httpx.AsyncClient(base_url=url) as api:
             assert (await api.get(ROUTE)).status_code == 200
             decided = await api.post(f"/api/images/{image_id}/approve", json={})
@@ -83,7 +83,7 @@ async def test_the_trusted_network_needs_no_token(db_url, tmp_path, image_id):
 
 
 async def test_hs256_tokens(db_url, tmp_path, image_id):
-    settings = ApiSettings(trusted_networks=ELSEWHERE, jwt_secret=SECRET, jwt_audience=AUDIENCE)
+    settings = settings_for(api_trusted_networks=ELSEWHERE, jwt_secret=SECRET, jwt_audience=AUDIENCE)
     refused = {
         "no header": ({}, "Authorization: Bearer"),
         "not bearer": ({"Authorization": "Basic YWxpY2U6c2VjcmV0"}, "Authorization: Bearer"),
@@ -116,7 +116,7 @@ async def test_hs256_tokens(db_url, tmp_path, image_id):
 
 async def test_rs256_tokens_and_no_algorithm_confusion(db_url, tmp_path, rsa_keys):
     private, public = rsa_keys
-    settings = ApiSettings(trusted_networks=ELSEWHERE, jwt_public_key=public, jwt_audience=AUDIENCE)
+    settings = settings_for(api_trusted_networks=ELSEWHERE, jwt_public_key=public, jwt_audience=AUDIENCE)
     with served_review_app(db_url, tmp_path / "home", settings) as url:
         async with httpx.AsyncClient(base_url=url) as api:
             valid = jwt.encode(_claims(sub="bob"), private, algorithm="RS256")
@@ -134,14 +134,14 @@ async def test_rs256_tokens_and_no_algorithm_confusion(db_url, tmp_path, rsa_key
 
 
 async def test_forwarded_addresses_count_only_from_a_trusted_proxy(db_url, tmp_path):
-    no_proxy = ApiSettings(trusted_networks=ELSEWHERE, jwt_secret=SECRET)
+    no_proxy = settings_for(api_trusted_networks=ELSEWHERE, jwt_secret=SECRET)
     app = review_app(db_url, tmp_path / "home", no_proxy)
     with served_without_proxy_headers(app) as url:
         async with httpx.AsyncClient(base_url=url) as api:
             assert (await api.get(ROUTE, headers={"X-Real-IP": "10.9.0.5"})).status_code == 401
             assert (await api.get(ROUTE, headers={"X-Forwarded-For": "10.9.0.5"})).status_code == 401
 
-    behind_proxy = ApiSettings(trusted_networks=ELSEWHERE, trusted_proxies=LOCAL_PROXY, jwt_secret=SECRET)
+    behind_proxy = settings_for(api_trusted_networks=ELSEWHERE, api_trusted_proxies=LOCAL_PROXY, jwt_secret=SECRET)
     with served_without_proxy_headers(review_app(db_url, tmp_path / "home", behind_proxy)) as url:
         async with httpx.AsyncClient(base_url=url) as api:
             async def status(**headers) -> int:
@@ -164,7 +164,7 @@ async def test_forwarded_addresses_count_only_from_a_trusted_proxy(db_url, tmp_p
 async def test_a_forwarded_address_substituted_by_uvicorn_is_not_trusted(db_url, tmp_path):
     """uvicorn's own proxy-headers handling (on by default for loopback peers, or for everyone with
     FORWARDED_ALLOW_IPS=*) replaces the peer from X-Forwarded-For before the app sees it."""
-    settings = ApiSettings(trusted_networks=ELSEWHERE, jwt_secret=SECRET)
+    settings = settings_for(api_trusted_networks=ELSEWHERE, jwt_secret=SECRET)
     with served_review_app(db_url, tmp_path / "home", settings) as url:
         async with httpx.AsyncClient(base_url=url) as api:
             assert (await api.get(ROUTE)).status_code == 401
@@ -175,7 +175,7 @@ async def test_a_forwarded_address_substituted_by_uvicorn_is_not_trusted(db_url,
 
 
 async def test_no_token_configuration_says_so(db_url, tmp_path):
-    with served_review_app(db_url, tmp_path / "home", ApiSettings(trusted_networks=ELSEWHERE)) as url:
+    with served_review_app(db_url, tmp_path / "home", settings_for(api_trusted_networks=ELSEWHERE)) as url:
         async with httpx.AsyncClient(base_url=url) as api:
             response = await api.get(ROUTE, headers=bearer(hs256(_claims())))
     assert response.status_code == 401 and "not configured" in response.json()["detail"]

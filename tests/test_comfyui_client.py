@@ -16,8 +16,8 @@ from PIL import Image
 
 from comfy_graphs.params import IPAdapterReference, Txt2ImgParams
 from comfy_graphs.txt2img import build_txt2img_workflow
-from resources.comfyui import ComfyUIResource
-from resources.comfyui_protocol import ComfyExecutionError, ComfyTimeoutError, ComfyValidationError
+from studio.clients.comfyui import ComfyUIClient
+from studio.clients.comfyui_protocol import ComfyExecutionError, ComfyTimeoutError, ComfyValidationError
 from tests.conftest import FIXTURES
 from tests.doubles.comfyui import ComfyUIDouble
 
@@ -40,7 +40,7 @@ def video_workflow(frames=12):
 
 
 def client(*urls, **config):
-    return ComfyUIResource(urls=list(urls), **{"poll_interval_s": 0.1, "history_timeout_s": 1.0, **config})
+    return ComfyUIClient(urls=list(urls), **{"poll_interval_s": 0.1, "history_timeout_s": 1.0, **config})
 
 
 def fixture_body(name):

@@ -12,7 +12,7 @@ import logging
 import httpx
 import pytest
 
-from resources.comfyui_connection import PromptWatch, ServerLink
+from studio.clients.comfyui_connection import PromptWatch, ServerLink
 from tests.doubles.comfyui import ComfyUIDouble
 from tests.test_comfyui_client import client, workflow
 

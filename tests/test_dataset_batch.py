@@ -7,13 +7,15 @@ import pytest
 
 from anime_assets.datasets import approved_images, dataset_images
 from resources.database import StudioDatabase
-from resources.image_generation import PreviewImageGenerator
-from resources.image_review import PreviewImageReviewer
+from resources.image_generation import PreviewImageGeneratorResource
+from resources.image_review import PreviewImageReviewerResource
 from resources.studio_config import StudioConfig
 from studio.cli import main as studio
 from studio.datasets import repository
 from studio.datasets.batch import run_batch
+from studio.datasets.generators import PreviewImageGenerator
 from studio.db.pool import connect, create_pool
+from studio.review.reviewers import PreviewImageReviewer
 from tests.conftest import EXAMPLE_SPEC
 
 
@@ -35,8 +37,8 @@ def materialize(db_url, home, partition, count=4, instance=None, generator=None,
     resources = {
         "database": StudioDatabase(url=db_url),
         "studio": StudioConfig(backend="preview", home=str(home)),
-        "image_generator": generator or PreviewImageGenerator(),
-        "image_reviewer": reviewer or PreviewImageReviewer(),
+        "image_generator": generator or PreviewImageGeneratorResource(),
+        "image_reviewer": reviewer or PreviewImageReviewerResource(),
     }
     run_config = {"ops": {"dataset_images": {"config": {"count": count}}}}
     with (dg.instance_for_test() if instance is None else _keep(instance)) as inst:

@@ -11,8 +11,8 @@ import pytest
 from anime_assets.datasets import dataset_images
 from resources.comfyui import ComfyUIResource
 from resources.database import StudioDatabase
-from resources.image_generation import ComfyImageGenerator
-from resources.image_review import VisionImageReviewer
+from resources.image_generation import ComfyImageGeneratorResource
+from resources.image_review import VisionImageReviewerResource
 from resources.ollama import OllamaResource
 from resources.studio_config import StudioConfig
 from studio.cli import main as studio
@@ -35,8 +35,8 @@ def services(studio_env, db_url):
         resources = {
             "database": StudioDatabase(url=db_url),
             "studio": StudioConfig(backend="live", home=str(studio_env)),
-            "image_generator": ComfyImageGenerator(comfyui=ComfyUIResource(urls=[comfy.url], poll_interval_s=0.2)),
-            "image_reviewer": VisionImageReviewer(ollama=OllamaResource(url=ollama.url)),
+            "image_generator": ComfyImageGeneratorResource(comfyui=ComfyUIResource(urls=[comfy.url], poll_interval_s=0.2)),
+            "image_reviewer": VisionImageReviewerResource(ollama=OllamaResource(url=ollama.url)),
         }
         yield comfy, ollama, resources
 
@@ -83,16 +83,16 @@ import dagster as dg
 from anime_assets.datasets import dataset_images
 from resources.comfyui import ComfyUIResource
 from resources.database import StudioDatabase
-from resources.image_generation import ComfyImageGenerator
-from resources.image_review import VisionImageReviewer
+from resources.image_generation import ComfyImageGeneratorResource
+from resources.image_review import VisionImageReviewerResource
 from resources.ollama import OllamaResource
 from resources.studio_config import StudioConfig
 
 resources = {
     "database": StudioDatabase(url=os.environ["STUDIO_DATABASE_URL"]),
     "studio": StudioConfig(backend="live", home=os.environ["STUDIO_HOME"]),
-    "image_generator": ComfyImageGenerator(comfyui=ComfyUIResource(urls=[os.environ["COMFY"]], poll_interval_s=0.2)),
-    "image_reviewer": VisionImageReviewer(ollama=OllamaResource(url=os.environ["OLLAMA"])),
+    "image_generator": ComfyImageGeneratorResource(comfyui=ComfyUIResource(urls=[os.environ["COMFY"]], poll_interval_s=0.2)),
+    "image_reviewer": VisionImageReviewerResource(ollama=OllamaResource(url=os.environ["OLLAMA"])),
 }
 with dg.DagsterInstance.get() as instance:
     result = dg.materialize([dataset_images], partition_key=sys.argv[1], instance=instance, resources=resources,

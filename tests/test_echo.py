@@ -1,6 +1,9 @@
-"""EchoResource against the Echo double, its Ollama fallback against the Ollama double, and /echo routes."""
+"""EchoClient against the Echo double, its Ollama fallback against the Ollama double, and /echo routes."""
 
 from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
 
 import socket
 
@@ -9,8 +12,7 @@ import pytest
 
 from api.app import create_app
 from api.routers import echo as echo_routes
-from api.settings import ApiSettings
-from resources.echo import EchoError, EchoResource, EchoUnavailable
+from studio.clients.echo import EchoError, EchoClient, EchoUnavailable
 from studio.settings import load_settings
 from tests.api_server import serve_api, with_routers
 from tests.doubles.echo import EchoDouble
@@ -32,14 +34,14 @@ def echo():
 
 
 async def test_chat_posts_messages_and_model_to_echo(echo):
-    resource = EchoResource(url=echo.url, model=MODEL)
+    resource = EchoClient(url=echo.url, model=MODEL)
     messages = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello"}]
     assert await resource.chat(messages) == "echo: hello"
     assert echo.requests == [("/api/echo/chat", {"messages": messages, "model": MODEL})]
 
 
 async def test_enhance_prompt_sends_context_to_echo(echo):
-    resource = EchoResource(url=echo.url)
+    resource = EchoClient(url=echo.url)
     enhanced = await resource.enhance_prompt("girl in raincoat", character_name="Mika", style="soft-cel")
     assert enhanced == "girl in raincoat, Mika, soft-cel, masterpiece"
     context = {"character_name": "Mika", "style": "soft-cel"}
@@ -49,25 +51,25 @@ async def test_enhance_prompt_sends_context_to_echo(echo):
 
 
 async def test_echo_errors_are_one_line_messages(echo):
-    resource = EchoResource(url=echo.url)
+    resource = EchoClient(url=echo.url)
     echo.fail_next(500)
     with pytest.raises(EchoError, match=r"^Echo /api/echo/chat answered 500: scripted failure 500$"):
         await resource.chat([{"role": "user", "content": "hi"}])
     with pytest.raises(EchoUnavailable, match="cannot reach Echo"):
-        await EchoResource(url=_closed_port_url()).chat([{"role": "user", "content": "hi"}])
+        await EchoClient(url=_closed_port_url()).chat([{"role": "user", "content": "hi"}])
 
 
 async def test_health_probe(echo):
-    assert await EchoResource(url=echo.url).healthy()
+    assert await EchoClient(url=echo.url).healthy()
     echo.healthy = False
-    assert not await EchoResource(url=echo.url).healthy()
-    assert not await EchoResource().healthy()  # not configured
+    assert not await EchoClient(url=echo.url).healthy()
+    assert not await EchoClient().healthy()  # not configured
 
 
 async def test_not_configured_falls_back_to_ollama_chat():
     # The Ollama double "writes" JSON; a chat model's free text passes through unchanged all the same.
     with OllamaDouble(models=(MODEL,), answer=lambda request: {"text": "hi from ollama"}) as ollama:
-        resource = EchoResource(url="", model=MODEL, ollama_url=ollama.url)
+        resource = EchoClient(url="", model=MODEL, ollama_url=ollama.url)
         assert resource.backend == "ollama"
         reply = await resource.chat([{"role": "user", "content": "hello"}])
         enhanced = await resource.enhance_prompt("girl in raincoat", character_name="Mika")
@@ -84,20 +86,30 @@ async def test_not_configured_falls_back_to_ollama_chat():
 async def test_fallback_reports_unknown_model_and_unreachable_ollama():
     with OllamaDouble(models=("other:1b",)) as ollama:
         with pytest.raises(EchoError, match="Echo not configured; Ollama: model 'qwen2.5:7b' not found"):
-            await EchoResource(model=MODEL, ollama_url=ollama.url).chat([{"role": "user", "content": "x"}])
+            await EchoClient(model=MODEL, ollama_url=ollama.url).chat([{"role": "user", "content": "x"}])
     with pytest.raises(EchoUnavailable, match="cannot reach Ollama"):
-        await EchoResource(model=MODEL, ollama_url=_closed_port_url()).chat([{"role": "user", "content": "x"}])
+        await EchoClient(model=MODEL, ollama_url=_closed_port_url()).chat([{"role": "user", "content": "x"}])
 
 
 @pytest.fixture
-def api_url(studio_env, db_url):
-    app = with_routers(create_app(load_settings(), ApiSettings(), db_url), echo_routes.router)
-    with serve_api(app) as url:
-        yield url
+def serve_echo_routes(studio_env, db_url, monkeypatch):
+    """The /echo routes served with these variables set (None: unset); settings are read at start."""
+    @contextmanager
+    def serve(**env: str | None) -> Iterator[str]:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value) if value is not None else monkeypatch.delenv(name, raising=False)
+        app = with_routers(create_app(load_settings(), database_url=db_url), echo_routes.router)
+        with serve_api(app) as url:
+            yield url
+    return serve
 
 
-def test_echo_routes(api_url, echo, monkeypatch):
-    monkeypatch.setenv("STUDIO_ECHO_URL", echo.url)
+def test_echo_routes(serve_echo_routes, echo):
+    with serve_echo_routes(STUDIO_ECHO_URL=echo.url) as api_url:
+        _check_echo_routes(api_url, echo)
+
+
+def _check_echo_routes(api_url: str, echo) -> None:
     chat = httpx.post(f"{api_url}/echo/chat", json={"messages": [{"role": "user", "content": "hi"}]})
     assert chat.status_code == 200 and chat.json() == {"response": "echo: hi", "backend": "echo"}
     enhanced = httpx.post(f"{api_url}/echo/enhance", json={"prompt": "dragon", "style": "soft-cel"})
@@ -109,9 +121,8 @@ def test_echo_routes(api_url, echo, monkeypatch):
     assert bad.status_code == 422
 
 
-def test_echo_routes_without_echo_or_ollama_are_503(api_url, monkeypatch):
-    monkeypatch.delenv("STUDIO_ECHO_URL", raising=False)
-    monkeypatch.setenv("STUDIO_OLLAMA_URL", _closed_port_url())
-    response = httpx.post(f"{api_url}/echo/enhance", json={"prompt": "dragon"})
+def test_echo_routes_without_echo_or_ollama_are_503(serve_echo_routes):
+    with serve_echo_routes(STUDIO_ECHO_URL=None, STUDIO_OLLAMA_URL=_closed_port_url()) as api_url:
+        response = httpx.post(f"{api_url}/echo/enhance", json={"prompt": "dragon"})
     assert response.status_code == 503
     assert response.json()["detail"].startswith("Echo not configured; Ollama: cannot reach Ollama")

@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from resources.ollama import OllamaError, OllamaModelNotFound, OllamaResource, OllamaUnreachable
+from studio.clients.ollama import OllamaClient, OllamaError, OllamaModelNotFound, OllamaUnreachable
 from studio.domain.appearance import Appearance
 from studio.domain.review import decide
 from studio.domain.prompts import species_question
@@ -25,7 +25,7 @@ def great(request):
 
 
 async def review(ollama_double, appearance=HUMAN, attempts=3, **config):
-    resource = OllamaResource(url=ollama_double.url, **config)
+    resource = OllamaClient(url=ollama_double.url, **config)
     return await review_image(resource, IMAGE, character_name="Mika", design_prompt="girl, raincoat",
                               appearance=appearance, attempts=attempts)
 
@@ -132,7 +132,7 @@ async def test_an_unknown_model_is_not_retried():
 
 
 async def test_an_unreachable_or_stuck_server_is_an_error_result_not_an_exception():
-    down = await review_image(OllamaResource(url=_closed_port_url()), IMAGE, character_name="Mika",
+    down = await review_image(OllamaClient(url=_closed_port_url()), IMAGE, character_name="Mika",
                               design_prompt="girl", appearance=HUMAN)
     assert "cannot reach" in down.error and decide(down, is_human=True) == "pending"
     with OllamaDouble(delay_s=1.0) as ollama:
@@ -154,7 +154,7 @@ async def test_the_double_can_answer_per_image():
         return {"quality_score": score, "solo": True, "checklist": [], "species_ok": None, "reason": "-"}
 
     with OllamaDouble(answer=by_image) as ollama:
-        resource = OllamaResource(url=ollama.url)
+        resource = OllamaClient(url=ollama.url)
         scores = [(await review_image(resource, image, character_name="Mika", design_prompt="girl",
                                       appearance=HUMAN)).quality_score for image in (b"blurry", b"sharp")]
     assert scores == [0.3, 0.85]
@@ -164,7 +164,7 @@ async def test_the_double_can_answer_per_image():
 
 async def test_chat_reply_fields_and_errors():
     with OllamaDouble() as ollama:
-        resource = OllamaResource(url=ollama.url)
+        resource = OllamaClient(url=ollama.url)
         reply = await resource.chat("qwen2.5:7b", [{"role": "user", "content": "hi"}])
         assert reply.done_reason == "stop" and not reply.truncated and reply.model == "qwen2.5:7b"
         assert 0 < reply.total_seconds < 5 and reply.raw["done"] is True and reply.eval_count > 0
@@ -175,24 +175,24 @@ async def test_chat_reply_fields_and_errors():
         with pytest.raises(OllamaModelNotFound, match="model 'nope:1b' not found"):
             await resource.chat("nope:1b", [{"role": "user", "content": "hi"}])
     with pytest.raises(OllamaUnreachable, match="^cannot reach"):
-        await OllamaResource(url=_closed_port_url()).chat("qwen2.5:7b", [{"role": "user", "content": "hi"}])
+        await OllamaClient(url=_closed_port_url()).chat("qwen2.5:7b", [{"role": "user", "content": "hi"}])
 
 
 async def test_gpu_status_and_installed_models():
     with OllamaDouble(loaded=()) as ollama:
-        resource = OllamaResource(url=ollama.url)
+        resource = OllamaClient(url=ollama.url)
         assert await resource.ps() == []
         assert await resource.tags() == ["qwen2.5vl:7b", "qwen2.5:7b"]
         await review(ollama)
         [loaded] = await resource.ps()
     assert loaded["name"] == "qwen2.5vl:7b" and loaded["size_vram"] > 0 and loaded["expires_at"]
     with pytest.raises(OllamaUnreachable):
-        await OllamaResource(url=_closed_port_url()).ps()
+        await OllamaClient(url=_closed_port_url()).ps()
 
 
 async def test_calls_in_a_session_share_one_client_which_closes_with_the_session():
     with OllamaDouble() as ollama:
-        resource = OllamaResource(url=ollama.url)
+        resource = OllamaClient(url=ollama.url)
         async with resource.session() as clients:
             await review(ollama)  # a resource of its own: outside this session
             await review_image(resource, IMAGE, character_name="Mika", design_prompt="girl", appearance=HUMAN)

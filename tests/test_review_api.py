@@ -13,6 +13,7 @@ from PIL import Image
 from api.schemas.review import ImageOut, PendingPage
 from studio.domain.dedup import phash_signed
 from studio.review.decisions import feedback_counts
+from studio.settings import settings_for
 from tests.doubles.ollama import OllamaDouble
 from tests.review_seed import DRAGON, HUMAN, png_bytes, seed_character, seed_image, seed_project, served_review_app
 
@@ -273,10 +274,9 @@ async def test_review_again_with_the_preview_reviewer(api, world):
     assert (await api.post(f"/api/images/{lost}/review")).status_code == 422
 
 
-async def test_review_again_with_the_vision_model(world, db_url, monkeypatch):
+async def test_review_again_with_the_vision_model(world, db_url):
     with OllamaDouble() as ollama:
-        monkeypatch.setenv("STUDIO_OLLAMA_URL", ollama.url)
-        with served_review_app(db_url, world.home, backend="live") as base_url:
+        with served_review_app(db_url, world.home, settings_for(ollama_url=ollama.url), backend="live") as base_url:
             async with httpx.AsyncClient(base_url=base_url, timeout=30) as api:
                 human = (await api.post(f"/api/images/{world.mika_pending[0]}/review")).json()
                 dragon = (await api.post(f"/api/images/{world.ryu_pending[0]}/review")).json()

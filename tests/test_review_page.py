@@ -23,8 +23,7 @@ from PIL import Image, ImageDraw
 
 from api.app import create_app
 from api.routers import page
-from api.settings import ApiSettings
-from studio.settings import load_settings
+from studio.settings import Settings, load_settings, settings_for
 from tests.api_server import serve_api
 from tests.browser import async_playwright, launch_chromium
 
@@ -38,11 +37,11 @@ KITO_CHECKLIST = [
 ]
 
 
-def build_app(tmp_path: Path, db_url: str, api_settings: ApiSettings | None = None):
-    settings = load_settings({"STUDIO_HOME": str(tmp_path / "home"), "STUDIO_BACKEND": "preview",
-                              "STUDIO_DATABASE_URL": db_url})
+def build_app(tmp_path: Path, db_url: str, api_settings: Settings | None = None):
+    settings = (api_settings or settings_for()).with_values(home=tmp_path / "home", backend="preview",
+                                                            database_url=db_url)
     # create_app serves the review API and the page, as `studio serve` does.
-    app = create_app(settings=settings, api_settings=api_settings or ApiSettings(), database_url=db_url)
+    app = create_app(settings=settings, database_url=db_url)
     return app, settings.media_root
 
 
@@ -102,8 +101,7 @@ async def seed(db_url: str, media_root: Path) -> dict[str, list[int]]:
 
 
 async def test_page_and_static_files_are_served_with_a_strict_policy():
-    app = create_app(settings=load_settings({"STUDIO_HOME": "/nonexistent"}), api_settings=ApiSettings(),
-                     database_url="postgresql://unused")
+    app = create_app(settings=load_settings({"STUDIO_HOME": "/nonexistent"}), database_url="postgresql://unused")
     app.include_router(page.router)
     # No lifespan: the page needs no database.
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
@@ -172,7 +170,7 @@ async def test_a_token_user_sees_the_images_and_decides_as_themself(tmp_path, db
     from playwright.async_api import expect
 
     secret = secrets.token_urlsafe(32)
-    app, media_root = build_app(tmp_path, db_url, ApiSettings(trusted_networks=(), jwt_secret=secret))
+    app, media_root = build_app(tmp_path, db_url, settings_for(api_trusted_networks=(), jwt_secret=secret))
     kito = (await seed(db_url, media_root))["kito"]
     token = jwt.encode({"sub": "ayaka", "aud": "anime-studio", "exp": int(time.time()) + 600}, secret,
                        algorithm="HS256")

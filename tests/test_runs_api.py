@@ -23,7 +23,6 @@ import pytest
 
 from api.app import create_app
 from api.routers import runs
-from api.settings import ApiSettings
 from resources.database import StudioDatabase
 from studio.cli import main as studio
 from studio.settings import load_settings
@@ -118,7 +117,7 @@ def dagster_graphql_url(pg_server_url, tmp_path_factory):
 def api_url(dagster_graphql_url, pg_server_url, tmp_path_factory):
     db_url = _create_database(pg_server_url, TEMPLATE_DB)
     settings = load_settings({"STUDIO_HOME": str(tmp_path_factory.mktemp("api_home")), "STUDIO_BACKEND": "preview"})
-    app = with_routers(create_app(settings, ApiSettings(dagster_graphql_url=dagster_graphql_url), db_url),
+    app = with_routers(create_app(settings.with_values(dagster_graphql_url=dagster_graphql_url), database_url=db_url),
                        runs.router)
     with serve_api(app) as url:
         yield url
@@ -177,7 +176,7 @@ def test_dagster_unreachable_is_503(pg_server_url, tmp_path):
     db_url = _create_database(pg_server_url, TEMPLATE_DB)
     settings = load_settings({"STUDIO_HOME": str(tmp_path), "STUDIO_BACKEND": "preview"})
     graphql_url = f"http://127.0.0.1:{_free_port()}/graphql"
-    app = with_routers(create_app(settings, ApiSettings(dagster_graphql_url=graphql_url), db_url), runs.router)
+    app = with_routers(create_app(settings.with_values(dagster_graphql_url=graphql_url), database_url=db_url), runs.router)
     with serve_api(app) as url:
         launch = httpx.post(f"{url}/api/runs", json={"asset": "characters", "partition": "mika"})
         status = httpx.get(f"{url}/api/runs/some-run")

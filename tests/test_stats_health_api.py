@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import asyncio
 import socket
 import time
@@ -11,7 +14,6 @@ import pytest
 
 from api.app import create_app
 from api.routers import health, stats
-from api.settings import ApiSettings
 from studio.cli import main as studio
 from studio.settings import load_settings
 from studio.db.pool import connect
@@ -24,7 +26,7 @@ from tests.doubles.ollama import OllamaDouble
 @pytest.fixture
 def api_url(studio_env, db_url):
     assert studio(["import", str(EXAMPLE_SPEC)]) == 0
-    app = with_routers(create_app(load_settings(), ApiSettings(), db_url), stats.router, health.router)
+    app = with_routers(create_app(load_settings(), database_url=db_url), stats.router, health.router)
     with serve_api(app) as url:
         yield url
 
@@ -89,30 +91,34 @@ def test_character_stats_stay_fast_at_100k_images(api_url, db_url):
     assert elapsed < 0.5, f"stats took {elapsed:.3f}s"
 
 
-def test_health_in_preview_mode_does_not_probe_gpu_services(api_url, monkeypatch):
-    monkeypatch.setenv("STUDIO_COMFYUI_URLS", _closed_port_url())
-    monkeypatch.delenv("STUDIO_ECHO_URL", raising=False)
-    body = httpx.get(f"{api_url}/api/health").json()
+@pytest.fixture
+def serve_health(studio_env, db_url, monkeypatch):
+    """The health route served with these variables set (None: unset); settings are read at start."""
+    @contextmanager
+    def serve(**env: str | None) -> Iterator[str]:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value) if value is not None else monkeypatch.delenv(name, raising=False)
+        app = with_routers(create_app(load_settings(), database_url=db_url), health.router)
+        with serve_api(app) as url:
+            yield url
+    return serve
+
+
+def test_health_in_preview_mode_does_not_probe_gpu_services(serve_health):
+    with serve_health(STUDIO_COMFYUI_URLS=_closed_port_url(), STUDIO_ECHO_URL=None) as api_url:
+        body = httpx.get(f"{api_url}/api/health").json()
     assert body["backend"] == "preview" and body["database"] == "ok"
     assert [s["status"] for s in body["comfyui"]] == ["not used"]
     assert body["ollama"]["status"] == "not used"
     assert body["echo"] == {"url": None, "status": "not configured", "ok": None}
 
 
-@pytest.fixture
-def live_api_url(studio_env, db_url, monkeypatch):
-    monkeypatch.setenv("STUDIO_BACKEND", "live")
-    app = with_routers(create_app(load_settings(), ApiSettings(), db_url), health.router)
-    with serve_api(app) as url:
-        yield url
-
-
-def test_health_live_reports_each_comfyui_and_ollama(live_api_url, monkeypatch):
+def test_health_live_reports_each_comfyui_and_ollama(serve_health):
     with ComfyUIDouble() as comfy, OllamaDouble() as ollama:
         down = _closed_port_url()
-        monkeypatch.setenv("STUDIO_COMFYUI_URLS", f"{comfy.url},{down}")
-        monkeypatch.setenv("STUDIO_OLLAMA_URL", ollama.url)
-        response = httpx.get(f"{live_api_url}/api/health")
+        with serve_health(STUDIO_BACKEND="live", STUDIO_COMFYUI_URLS=f"{comfy.url},{down}",
+                          STUDIO_OLLAMA_URL=ollama.url) as live_api_url:
+            response = httpx.get(f"{live_api_url}/api/health")
     assert response.status_code == 200
     body = response.json()
     assert body["backend"] == "live" and body["database"] == "ok"
@@ -125,13 +131,12 @@ def test_health_live_reports_each_comfyui_and_ollama(live_api_url, monkeypatch):
     assert body["ollama"]["loaded_models"][0]["name"] == "qwen2.5vl:7b"
 
 
-def test_health_live_with_every_service_down_is_still_200(live_api_url, monkeypatch):
-    monkeypatch.setenv("STUDIO_COMFYUI_URLS", _closed_port_url())
-    monkeypatch.setenv("STUDIO_OLLAMA_URL", _closed_port_url())
-    monkeypatch.setenv("STUDIO_ECHO_URL", _closed_port_url())
-    started = time.monotonic()
-    response = httpx.get(f"{live_api_url}/api/health")
-    assert time.monotonic() - started < 3
+def test_health_live_with_every_service_down_is_still_200(serve_health):
+    with serve_health(STUDIO_BACKEND="live", STUDIO_COMFYUI_URLS=_closed_port_url(),
+                      STUDIO_OLLAMA_URL=_closed_port_url(), STUDIO_ECHO_URL=_closed_port_url()) as live_api_url:
+        started = time.monotonic()
+        response = httpx.get(f"{live_api_url}/api/health")
+        assert time.monotonic() - started < 3
     assert response.status_code == 200
     body = response.json()
     assert body["database"] == "ok"

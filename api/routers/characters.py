@@ -6,58 +6,53 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
-import asyncpg
-from fastapi import Depends, File, HTTPException, Query, Response, UploadFile, status
+from fastapi import File, HTTPException, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from api.deps import get_api_settings, get_media_root
-from api.routers.story_routing import story_connection, story_router
+from api.deps import ProjectFilter, AppSettings, MediaRoot
+from api.deps import Connection
+from api.routers.story_routing import story_router
 from api.schemas.story import CharacterCreate, CharacterOut, CharacterUpdate, ReferenceAdded
-from api.settings import ApiSettings
 from studio.story import characters, references
 from studio.uploads import UploadRejected, check_image
 
 router = story_router("characters")
-Conn = asyncpg.Connection
 
 
 @router.get("/characters")
-async def list_characters(project: str | None = Query(None, description="project slug; all if omitted"),
-                          conn: Conn = Depends(story_connection)) -> list[CharacterOut]:
+async def list_characters(conn: Connection,
+                          project: ProjectFilter = None) -> list[CharacterOut]:
     return await characters.list_characters(conn, project)
 
 
 @router.get("/characters/{slug}")
-async def get_character(slug: str, conn: Conn = Depends(story_connection)) -> CharacterOut:
+async def get_character(conn: Connection, slug: str) -> CharacterOut:
     return await characters.get_character(conn, slug)
 
 
 @router.post("/characters", status_code=status.HTTP_201_CREATED)
-async def create_character(body: CharacterCreate, conn: Conn = Depends(story_connection)) -> CharacterOut:
+async def create_character(conn: Connection, body: CharacterCreate) -> CharacterOut:
     return await characters.create_character(conn, body.model_dump(),
                                              style_given="style" in body.model_fields_set)
 
 
 @router.patch("/characters/{slug}")
-async def update_character(slug: str, body: CharacterUpdate, conn: Conn = Depends(story_connection)) -> CharacterOut:
+async def update_character(conn: Connection, slug: str, body: CharacterUpdate) -> CharacterOut:
     return await characters.update_character(conn, slug, body.model_dump(exclude_unset=True))
 
 
 @router.delete("/characters/{slug}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_character(slug: str, conn: Conn = Depends(story_connection)) -> Response:
+async def delete_character(conn: Connection, slug: str) -> Response:
     await characters.delete_character(conn, slug)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/characters/{slug}/references", status_code=status.HTTP_201_CREATED, response_model=ReferenceAdded)
-async def add_reference(slug: str, file: UploadFile = File(..., description="PNG, JPEG or WebP"),
-                        api_settings: ApiSettings = Depends(get_api_settings),
-                        media_root: Path = Depends(get_media_root),
-                        conn: Conn = Depends(story_connection)):
-    limit = api_settings.max_upload_bytes
+async def add_reference(conn: Connection, settings: AppSettings, media_root: MediaRoot, slug: str,
+                        file: UploadFile = File(..., description="PNG, JPEG or WebP")):
+    limit = settings.max_upload_bytes
     data = await file.read(limit + 1)  # one byte over is enough to know it is too large
     if len(data) > limit:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"file: over the {limit}-byte limit")
@@ -71,6 +66,6 @@ async def add_reference(slug: str, file: UploadFile = File(..., description="PNG
 
 
 @router.delete("/characters/{slug}/references/{index}")
-async def remove_reference(slug: str, index: int, conn: Conn = Depends(story_connection)) -> CharacterOut:
+async def remove_reference(conn: Connection, slug: str, index: int) -> CharacterOut:
     await references.remove_reference(conn, slug, index)
     return await characters.get_character(conn, slug)

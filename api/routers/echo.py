@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.services import echo_resource
-from resources.echo import EchoError, EchoResource, EchoUnavailable
+from api.deps import Echo
 
 router = APIRouter(prefix="/echo", tags=["echo"])
 
@@ -32,28 +31,13 @@ class EnhanceRequest(BaseModel):
     style: str | None = Field(None, max_length=200)
 
 
-async def get_echo() -> EchoResource:
-    return echo_resource()
-
-
-def _http_error(exc: EchoError) -> HTTPException:
-    return HTTPException(status_code=503 if isinstance(exc, EchoUnavailable) else 502, detail=str(exc))
-
-
 @router.post("/chat")
-async def chat(request: ChatRequest, echo: EchoResource = Depends(get_echo)) -> dict:
-    try:
-        response = await echo.chat([m.model_dump() for m in request.messages])
-    except EchoError as exc:
-        raise _http_error(exc) from None
+async def chat(request: ChatRequest, echo: Echo) -> dict:
+    response = await echo.chat([m.model_dump() for m in request.messages])
     return {"response": response, "backend": echo.backend}
 
 
 @router.post("/enhance")
-async def enhance(request: EnhanceRequest, echo: EchoResource = Depends(get_echo)) -> dict:
-    try:
-        prompt = await echo.enhance_prompt(request.prompt, character_name=request.character_name,
-                                           style=request.style)
-    except EchoError as exc:
-        raise _http_error(exc) from None
+async def enhance(request: EnhanceRequest, echo: Echo) -> dict:
+    prompt = await echo.enhance_prompt(request.prompt, character_name=request.character_name, style=request.style)
     return {"prompt": prompt, "backend": echo.backend}

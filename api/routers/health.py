@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from api.deps import get_pool, get_settings
-from api.services import ServiceUrls, echo_resource, service_urls
-from resources.comfyui import ComfyUIResource
-from resources.ollama import OllamaResource
-from studio.settings import Settings
+from api.deps import AppSettings, Echo, Pool
+from studio.clients.comfyui import ComfyUIClient
+from studio.clients.echo import EchoClient
+from studio.clients.ollama import OllamaClient
 
 router = APIRouter(prefix="/api", tags=["health"])
 
@@ -48,7 +47,7 @@ def _comfyui_server(url: str, stats: dict) -> dict:
 async def _comfyui(urls: tuple[str, ...]) -> list[dict]:
     if not urls:
         return []
-    resource = ComfyUIResource(urls=list(urls), connect_timeout_s=PROBE_TIMEOUT_S)
+    resource = ComfyUIClient(list(urls), connect_timeout_s=PROBE_TIMEOUT_S)
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_S + 0.5):
             stats = await resource.system_stats()
@@ -60,7 +59,7 @@ async def _comfyui(urls: tuple[str, ...]) -> list[dict]:
 async def _ollama(url: str) -> dict:
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_S):
-            models = await OllamaResource(url=url).ps()
+            models = await OllamaClient(url).ps()
     except Exception as exc:
         return {"url": url, "status": "error", "ok": False, "error": str(exc)[:200] or type(exc).__name__}
     return {"url": url, "status": "ok", "ok": True,
@@ -68,22 +67,21 @@ async def _ollama(url: str) -> dict:
                                "expires_at": m.get("expires_at")} for m in models]}
 
 
-async def _echo(urls: ServiceUrls) -> dict:
-    if not urls.echo:
+async def _echo(echo: EchoClient) -> dict:
+    if not echo.configured:
         return {"url": None, "status": "not configured", "ok": None}
-    ok = await echo_resource(urls).healthy(PROBE_TIMEOUT_S)
-    return {"url": urls.echo, "status": "ok" if ok else "error", "ok": ok}
+    ok = await echo.healthy(PROBE_TIMEOUT_S)
+    return {"url": echo.url, "status": "ok" if ok else "error", "ok": ok}
 
 
 @router.get("/health")
-async def health(pool: asyncpg.Pool = Depends(get_pool), settings: Settings = Depends(get_settings)) -> dict:
-    urls = service_urls()
+async def health(pool: Pool, settings: AppSettings, echo_client: Echo) -> dict:
     live = settings.backend == "live"
     database, comfyui, ollama, echo = await asyncio.gather(
         _database(pool),
-        _comfyui(urls.comfyui) if live else _not_used_list(urls.comfyui),
-        _ollama(urls.ollama) if live else _not_used(urls.ollama),
-        _echo(urls),
+        _comfyui(settings.comfyui_urls) if live else _not_used_list(settings.comfyui_urls),
+        _ollama(settings.ollama_url) if live else _not_used(settings.ollama_url),
+        _echo(echo_client),
     )
     return {"backend": settings.backend, "database": database, "comfyui": comfyui, "ollama": ollama, "echo": echo}
 

@@ -6,92 +6,89 @@
 
 from __future__ import annotations
 
-import asyncpg
-from fastapi import Depends, Query, Response, status
+from fastapi import Query, Response, status
 
-from api.routers.story_routing import story_connection, story_router
+from api.deps import Connection
+from api.routers.story_routing import story_router
 from api.schemas.story import (ProjectCreate, ProjectOut, ProjectUpdate, StorylineIn, StorylineOut, StyleCreate,
                                StyleOut, StyleUpdate, WorldIn, WorldOut)
 from studio.story import projects, storyline, styles
 
 router = story_router("projects")
-Conn = asyncpg.Connection
 
 
 @router.get("/projects")
-async def list_projects(conn: Conn = Depends(story_connection)) -> list[ProjectOut]:
+async def list_projects(conn: Connection) -> list[ProjectOut]:
     return await projects.list_projects(conn)
 
 
 @router.get("/projects/{slug}")
-async def get_project(slug: str, conn: Conn = Depends(story_connection)) -> ProjectOut:
+async def get_project(conn: Connection, slug: str) -> ProjectOut:
     return await projects.get_project(conn, slug)
 
 
 @router.post("/projects", status_code=status.HTTP_201_CREATED)
-async def create_project(body: ProjectCreate, conn: Conn = Depends(story_connection)) -> ProjectOut:
+async def create_project(conn: Connection, body: ProjectCreate) -> ProjectOut:
     return await projects.create_project(conn, body.model_dump())
 
 
 @router.patch("/projects/{slug}")
-async def update_project(slug: str, body: ProjectUpdate, conn: Conn = Depends(story_connection)) -> ProjectOut:
+async def update_project(conn: Connection, slug: str, body: ProjectUpdate) -> ProjectOut:
     return await projects.update_project(conn, slug, body.model_dump(exclude_unset=True))
 
 
 @router.delete("/projects/{slug}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_project(slug: str, confirm: bool = Query(False, description="needed when it has characters"),
-                         conn: Conn = Depends(story_connection)) -> Response:
+async def delete_project(conn: Connection, slug: str,
+                         confirm: bool = Query(False, description="needed when it has characters")) -> Response:
     await projects.delete_project(conn, slug, confirm=confirm)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/projects/{slug}/styles")
-async def list_styles(slug: str, conn: Conn = Depends(story_connection)) -> list[StyleOut]:
+async def list_styles(conn: Connection, slug: str) -> list[StyleOut]:
     return await styles.list_styles(conn, slug)
 
 
 @router.get("/projects/{slug}/styles/{style}")
-async def get_style(slug: str, style: str, conn: Conn = Depends(story_connection)) -> StyleOut:
+async def get_style(conn: Connection, slug: str, style: str) -> StyleOut:
     return await styles.get_style(conn, slug, style)
 
 
 @router.post("/projects/{slug}/styles", status_code=status.HTTP_201_CREATED)
-async def create_style(slug: str, body: StyleCreate, conn: Conn = Depends(story_connection)) -> StyleOut:
+async def create_style(conn: Connection, slug: str, body: StyleCreate) -> StyleOut:
     return await styles.create_style(conn, slug, body.model_dump())
 
 
 @router.patch("/projects/{slug}/styles/{style}")
-async def update_style(slug: str, style: str, body: StyleUpdate,
-                       conn: Conn = Depends(story_connection)) -> StyleOut:
+async def update_style(conn: Connection, slug: str, style: str, body: StyleUpdate) -> StyleOut:
     return await styles.update_style(conn, slug, style, body.model_dump(exclude_unset=True))
 
 
 @router.delete("/projects/{slug}/styles/{style}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_style(slug: str, style: str, conn: Conn = Depends(story_connection)) -> Response:
+async def delete_style(conn: Connection, slug: str, style: str) -> Response:
     await styles.delete_style(conn, slug, style)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/projects/{slug}/storyline")
-async def get_storyline(slug: str, conn: Conn = Depends(story_connection)) -> StorylineOut:
+async def get_storyline(conn: Connection, slug: str) -> StorylineOut:
     return await storyline.get_document(conn, "storylines", slug)
 
 
 @router.put("/projects/{slug}/storyline")
-async def put_storyline(slug: str, body: StorylineIn, response: Response,
-                        conn: Conn = Depends(story_connection)) -> StorylineOut:
+async def put_storyline(conn: Connection, slug: str, body: StorylineIn, response: Response) -> StorylineOut:
     document, created = await storyline.put_document(conn, "storylines", slug, body.model_dump())
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return document
 
 
 @router.get("/projects/{slug}/world")
-async def get_world(slug: str, conn: Conn = Depends(story_connection)) -> WorldOut:
+async def get_world(conn: Connection, slug: str) -> WorldOut:
     return await storyline.get_document(conn, "world_settings", slug)
 
 
 @router.put("/projects/{slug}/world")
-async def put_world(slug: str, body: WorldIn, response: Response, conn: Conn = Depends(story_connection)) -> WorldOut:
+async def put_world(conn: Connection, slug: str, body: WorldIn, response: Response) -> WorldOut:
     document, created = await storyline.put_document(conn, "world_settings", slug, body.model_dump())
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return document

@@ -1,52 +1,29 @@
 """The review service's routes: the queue, image files and thumbnails, decisions, re-review, upload.
 
-Thin on purpose: each route checks its input, calls studio.review.* and maps domain errors to HTTP
-(404 unknown, 409 already decided / duplicate, 422 invalid). Every route needs a user (api.auth).
+Thin on purpose: each route checks its input and calls studio.review.*; domain errors become HTTP
+answers in api/errors.py (404 unknown, 409 already decided / duplicate, 422 invalid).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import asyncpg
-from fastapi import APIRouter, Depends, File, HTTPException, Query, UploadFile
+from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 
-from api.auth import User, require_user
-from api.deps import get_api_settings, get_media_root, get_pool, get_settings
+from api.deps import AppSettings, CurrentUser, MediaRoot, Pool, VisionOllama
 from api.schemas.review import (ApproveIn, BulkIn, BulkOut, CharacterCounts, ImageOut, PendingPage, ReassignIn,
                                 RejectIn)
-from api.services import service_urls
-from api.settings import ApiSettings
-from resources.ollama import OllamaResource
-from studio.settings import Settings
 from studio.review import decisions, queries
-from studio.review.ingest import DuplicateImage, ingest_image
+from studio.review.ingest import ingest_image
 from studio.review.media_files import MAX_THUMB, MIN_THUMB, ensure_thumbnail, media_type, resolve_media_path
-from studio.review.rereview import ImageUnreviewable, rereview
-from studio.uploads import UploadRejected
+from studio.review.rereview import rereview
 
-router = APIRouter(prefix="/api", tags=["review"], dependencies=[Depends(require_user)])
+router = APIRouter(prefix="/api", tags=["review"])
 
 FILE_HEADERS = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
-
-
-@contextmanager
-def domain_errors() -> Iterator[None]:
-    try:
-        yield
-    except (decisions.NotFound, queries.ProjectNotFound) as exc:
-        raise HTTPException(404, detail=str(exc)) from None
-    except decisions.AlreadyDecided as exc:
-        raise HTTPException(409, detail=str(exc)) from None
-    except DuplicateImage as exc:
-        raise HTTPException(409, detail=str(exc)) from None
-    except (decisions.InvalidDecision, queries.InvalidCursor, UploadRejected, ImageUnreviewable) as exc:
-        raise HTTPException(422, detail=str(exc)) from None
 
 
 def _json(document: str, status_code: int = 200) -> Response:
@@ -65,20 +42,19 @@ async def _image_out(pool: asyncpg.Pool, image_id: int, status_code: int = 200) 
 @router.get("/review/pending", response_model=PendingPage)
 async def pending(project: str | None = None, character: str | None = None,
                   status: str = Query("pending", pattern="^(pending|approved|rejected)$"),
-                  min_score: float | None = Query(None, ge=0, le=1), max_score: float | None = Query(None, ge=0, le=1),
+                  min_score: float | None = Query(None, ge=0, le=1),
+                  max_score: float | None = Query(None, ge=0, le=1),
                   non_human: bool | None = None, limit: int = Query(50, ge=1, le=queries.MAX_PAGE),
-                  after: str | None = None, pool: asyncpg.Pool = Depends(get_pool)) -> Response:
-    with domain_errors():
-        page = await queries.pending_page(pool, project=project, character=character, status=status,
-                                          min_score=min_score, max_score=max_score, non_human=non_human,
-                                          limit=limit, after=after)
+                  after: str | None = None, *, pool: Pool) -> Response:
+    page = await queries.pending_page(pool, project=project, character=character, status=status,
+                                      min_score=min_score, max_score=max_score, non_human=non_human,
+                                      limit=limit, after=after)
     return _json(page.to_json())
 
 
 @router.get("/review/counts")
-async def counts(project: str | None = None, pool: asyncpg.Pool = Depends(get_pool)) -> list[CharacterCounts]:
-    with domain_errors():
-        return [CharacterCounts(**r) for r in await queries.counts(pool, project)]
+async def counts(pool: Pool, project: str | None = None) -> list[CharacterCounts]:
+    return [CharacterCounts(**r) for r in await queries.counts(pool, project)]
 
 
 async def _media_file(pool: asyncpg.Pool, media_root: Path, image_id: int) -> tuple[Path, str]:
@@ -90,16 +66,14 @@ async def _media_file(pool: asyncpg.Pool, media_root: Path, image_id: int) -> tu
 
 
 @router.get("/images/{image_id}/file")
-async def image_file(image_id: int, pool: asyncpg.Pool = Depends(get_pool),
-                     media_root: Path = Depends(get_media_root)) -> FileResponse:
+async def image_file(image_id: int, pool: Pool, media_root: MediaRoot) -> FileResponse:
     path, _ = await _media_file(pool, media_root, image_id)
     return FileResponse(path, media_type=media_type(path), headers=FILE_HEADERS)
 
 
 @router.get("/images/{image_id}/thumb")
-async def image_thumb(image_id: int, size: int = Query(256, ge=MIN_THUMB, le=MAX_THUMB),
-                      pool: asyncpg.Pool = Depends(get_pool),
-                      media_root: Path = Depends(get_media_root)) -> FileResponse:
+async def image_thumb(image_id: int, pool: Pool, media_root: MediaRoot,
+                      size: int = Query(256, ge=MIN_THUMB, le=MAX_THUMB)) -> FileResponse:
     path, sha256 = await _media_file(pool, media_root, image_id)
     try:
         thumb, created = await asyncio.to_thread(ensure_thumbnail, media_root, path, sha256, size)
@@ -110,58 +84,41 @@ async def image_thumb(image_id: int, size: int = Query(256, ge=MIN_THUMB, le=MAX
 
 
 @router.post("/images/bulk")
-async def bulk(body: BulkIn, user: User = Depends(require_user), pool: asyncpg.Pool = Depends(get_pool)) -> BulkOut:
-    with domain_errors():
-        outcome = await decisions.decide_many(pool, body.action, body.ids, user.name, body.categories, body.comment)
+async def bulk(body: BulkIn, user: CurrentUser, pool: Pool) -> BulkOut:
+    outcome = await decisions.decide_many(pool, body.action, body.ids, user.name, body.categories, body.comment)
     return BulkOut(decided=outcome.decided, conflicts=outcome.conflicts, missing=outcome.missing)
 
 
 @router.post("/images/{image_id}/approve", response_model=ImageOut)
-async def approve(image_id: int, body: ApproveIn | None = None, user: User = Depends(require_user),
-                  pool: asyncpg.Pool = Depends(get_pool)) -> Response:
-    with domain_errors():
-        await decisions.approve(pool, image_id, user.name)
+async def approve(image_id: int, user: CurrentUser, pool: Pool, body: ApproveIn | None = None) -> Response:
+    await decisions.approve(pool, image_id, user.name)
     return await _image_out(pool, image_id)
 
 
 @router.post("/images/{image_id}/reject", response_model=ImageOut)
-async def reject(image_id: int, body: RejectIn, user: User = Depends(require_user),
-                 pool: asyncpg.Pool = Depends(get_pool)) -> Response:
-    with domain_errors():
-        await decisions.reject(pool, image_id, user.name, body.categories, body.comment)
+async def reject(image_id: int, body: RejectIn, user: CurrentUser, pool: Pool) -> Response:
+    await decisions.reject(pool, image_id, user.name, body.categories, body.comment)
     return await _image_out(pool, image_id)
 
 
 @router.post("/images/{image_id}/reassign", response_model=ImageOut)
-async def reassign(image_id: int, body: ReassignIn, user: User = Depends(require_user),
-                   pool: asyncpg.Pool = Depends(get_pool)) -> Response:
-    with domain_errors():
-        await decisions.reassign(pool, image_id, body.character, user.name)
+async def reassign(image_id: int, body: ReassignIn, user: CurrentUser, pool: Pool) -> Response:
+    await decisions.reassign(pool, image_id, body.character, user.name)
     return await _image_out(pool, image_id)
 
 
-def vision_ollama() -> OllamaResource:
-    """The same Ollama server and vision model the dataset assets use (anime_assets/resources_by_backend)."""
-    return OllamaResource(url=service_urls().ollama, vision_model=os.environ.get("STUDIO_VISION_MODEL", "qwen2.5vl:7b"))
-
-
 @router.post("/images/{image_id}/review", response_model=ImageOut)
-async def review_again(image_id: int, pool: asyncpg.Pool = Depends(get_pool),
-                       settings: Settings = Depends(get_settings)) -> Response:
-    with domain_errors():
-        await rereview(pool, image_id, media_root=settings.media_root, backend=settings.backend,
-                       make_ollama=vision_ollama)
+async def review_again(image_id: int, pool: Pool, settings: AppSettings, ollama: VisionOllama) -> Response:
+    await rereview(pool, image_id, media_root=settings.media_root, backend=settings.backend, ollama=ollama)
     return await _image_out(pool, image_id)
 
 
 @router.post("/characters/{slug}/images", status_code=201, response_model=ImageOut)
-async def upload_image(slug: str, file: UploadFile = File(...), pool: asyncpg.Pool = Depends(get_pool),
-                       media_root: Path = Depends(get_media_root),
-                       api_settings: ApiSettings = Depends(get_api_settings)) -> Response:
-    limit = api_settings.max_upload_bytes
+async def upload_image(slug: str, pool: Pool, media_root: MediaRoot, settings: AppSettings,
+                       file: UploadFile = File(...)) -> Response:
+    limit = settings.max_upload_bytes
     data = await file.read(limit + 1)  # one byte more than allowed is enough to know it is too big
     if len(data) > limit:
         raise HTTPException(413, detail=f"{file.filename or 'file'}: over the {limit}-byte upload limit")
-    with domain_errors():
-        image_id = await ingest_image(pool, slug, data, media_root=media_root, max_bytes=limit)
+    image_id = await ingest_image(pool, slug, data, media_root=media_root, max_bytes=limit)
     return await _image_out(pool, image_id, status_code=201)

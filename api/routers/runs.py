@@ -7,13 +7,10 @@ Dagster refusing the launch 502.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
-from api.deps import get_api_settings
-from api.settings import ApiSettings
-from studio.dagster_runs import (DagsterRuns, DagsterRunsError, DagsterUnreachable, RunNotFound, UnknownAsset,
-                                 UnknownPartition)
+from api.deps import Dagster
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -43,26 +40,11 @@ class RunStatus(BaseModel):
     steps: list[RunStep]
 
 
-async def get_dagster_runs(api_settings: ApiSettings = Depends(get_api_settings)) -> DagsterRuns:
-    return DagsterRuns(api_settings.dagster_graphql_url)
-
-
-def _http_error(exc: DagsterRunsError) -> HTTPException:
-    code = {UnknownAsset: 404, RunNotFound: 404, UnknownPartition: 422, DagsterUnreachable: 503}.get(type(exc), 502)
-    return HTTPException(status_code=code, detail=str(exc))
-
-
 @router.post("", status_code=status.HTTP_202_ACCEPTED)
-async def launch_run(request: RunRequest, dagster: DagsterRuns = Depends(get_dagster_runs)) -> dict:
-    try:
-        return {"run_id": await dagster.launch_partition_run(request.asset, request.partition)}
-    except DagsterRunsError as exc:
-        raise _http_error(exc) from None
+async def launch_run(request: RunRequest, dagster: Dagster) -> dict:
+    return {"run_id": await dagster.launch_partition_run(request.asset, request.partition)}
 
 
 @router.get("/{run_id}")
-async def run_status(run_id: str, dagster: DagsterRuns = Depends(get_dagster_runs)) -> RunStatus:
-    try:
-        return RunStatus(**await dagster.run_status(run_id))
-    except DagsterRunsError as exc:
-        raise _http_error(exc) from None
+async def run_status(run_id: str, dagster: Dagster) -> RunStatus:
+    return RunStatus(**await dagster.run_status(run_id))

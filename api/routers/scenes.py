@@ -7,66 +7,66 @@ A scene still in an episode cannot be deleted (409 naming the episodes).
 
 from __future__ import annotations
 
-import asyncpg
-from fastapi import Body, Depends, Query, Response, status
+from fastapi import Body, Response, status
 
-from api.routers.story_routing import story_connection, story_router
+from api.deps import ProjectFilter, Connection
+from api.routers.story_routing import story_router
 from api.schemas.story import SceneCreate, SceneDetail, SceneOut, SceneUpdate, ShotCreate, ShotOut, ShotUpdate
 from studio.story import scenes, shots
 
 router = story_router("scenes")
-Conn = asyncpg.Connection
 
 
 @router.get("/scenes")
-async def list_scenes(project: str | None = Query(None, description="project slug; all if omitted"),
-                      conn: Conn = Depends(story_connection)) -> list[SceneOut]:
+async def list_scenes(conn: Connection,
+                      project: ProjectFilter = None) -> list[SceneOut]:
     return await scenes.list_scenes(conn, project)
 
 
 @router.get("/scenes/{slug}")
-async def get_scene(slug: str, conn: Conn = Depends(story_connection)) -> SceneDetail:
+async def get_scene(conn: Connection, slug: str) -> SceneDetail:
     return await scenes.get_scene(conn, slug)
 
 
 @router.post("/scenes", status_code=status.HTTP_201_CREATED)
-async def create_scene(body: SceneCreate, conn: Conn = Depends(story_connection)) -> SceneDetail:
+async def create_scene(conn: Connection, body: SceneCreate) -> SceneDetail:
     return await scenes.create_scene(conn, body.model_dump())
 
 
 @router.patch("/scenes/{slug}")
-async def update_scene(slug: str, body: SceneUpdate, conn: Conn = Depends(story_connection)) -> SceneDetail:
+async def update_scene(conn: Connection, slug: str, body: SceneUpdate) -> SceneDetail:
     return await scenes.update_scene(conn, slug, body.model_dump(exclude_unset=True))
 
 
 @router.delete("/scenes/{slug}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_scene(slug: str, conn: Conn = Depends(story_connection)) -> Response:
+async def delete_scene(conn: Connection, slug: str) -> Response:
     await scenes.delete_scene(conn, slug)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/scenes/{slug}/shots")
-async def list_shots(slug: str, conn: Conn = Depends(story_connection)) -> list[ShotOut]:
+async def list_shots(conn: Connection, slug: str) -> list[ShotOut]:
     return await shots.list_shots(conn, slug)
 
 
 @router.post("/scenes/{slug}/shots", status_code=status.HTTP_201_CREATED)
-async def create_shot(slug: str, body: ShotCreate, conn: Conn = Depends(story_connection)) -> ShotOut:
+async def create_shot(conn: Connection, slug: str, body: ShotCreate) -> ShotOut:
     return await shots.create_shot(conn, slug, body.model_dump(exclude={"position"}), body.position)
 
 
 @router.put("/scenes/{slug}/shots/order")
-async def reorder_shots(slug: str, shot_ids: list[int] = Body(..., description="every shot id, in the new order"),
-                        conn: Conn = Depends(story_connection)) -> list[ShotOut]:
+async def reorder_shots(conn: Connection, slug: str,
+                        shot_ids: list[int] = Body(..., description="every shot id, in the new order"),
+                        ) -> list[ShotOut]:
     return await shots.reorder_shots(conn, slug, shot_ids)
 
 
 @router.patch("/scenes/{slug}/shots/{shot_id}")
-async def update_shot(slug: str, shot_id: int, body: ShotUpdate, conn: Conn = Depends(story_connection)) -> ShotOut:
+async def update_shot(conn: Connection, slug: str, shot_id: int, body: ShotUpdate) -> ShotOut:
     return await shots.update_shot(conn, slug, shot_id, body.model_dump(exclude_unset=True))
 
 
 @router.delete("/scenes/{slug}/shots/{shot_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_shot(slug: str, shot_id: int, conn: Conn = Depends(story_connection)) -> Response:
+async def delete_shot(conn: Connection, slug: str, shot_id: int) -> Response:
     await shots.delete_shot(conn, slug, shot_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

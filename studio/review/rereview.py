@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Callable
 
-from resources.ollama import OllamaResource
+from studio.clients.ollama import OllamaClient
 from studio.domain.appearance import Appearance
 from studio.domain.review import ReviewResult, decide
 from studio.preview.heuristic_reviewer import review_preview_image
@@ -25,19 +24,19 @@ class ImageUnreviewable(ValueError):
     """The image file is missing or cannot be read as an image."""
 
 
-async def _run_reviewer(backend: str, data: bytes, row, make_ollama: Callable[[], OllamaResource]) -> ReviewResult:
+async def _run_reviewer(backend: str, data: bytes, row, ollama: OllamaClient) -> ReviewResult:
     appearance = Appearance.model_validate(row["appearance_data"])
     if backend == "preview":
         try:
             return await asyncio.to_thread(review_preview_image, data, appearance)
         except ValueError as exc:
             raise ImageUnreviewable(f"image {row['id']} cannot be reviewed: {exc}") from None
-    return await review_image(make_ollama(), data, character_name=row["name"],
+    return await review_image(ollama, data, character_name=row["name"],
                               design_prompt=row["design_prompt"], appearance=appearance)
 
 
 async def rereview(pool, image_id: int, *, media_root: Path, backend: str,
-                   make_ollama: Callable[[], OllamaResource]) -> ReviewResult:
+                   ollama: OllamaClient) -> ReviewResult:
     row = await pool.fetchrow(
         """SELECT i.id, i.file_path, i.character_id, c.name, c.design_prompt, c.appearance_data
              FROM images i JOIN characters c ON c.id = i.character_id WHERE i.id = $1""",
@@ -50,7 +49,7 @@ async def rereview(pool, image_id: int, *, media_root: Path, backend: str,
         raise ImageUnreviewable(f"image {image_id} has no readable file under the media root")
     data = await asyncio.to_thread(path.read_bytes)
     # No transaction is held open while the (possibly minutes-long) vision model answers.
-    result = await _run_reviewer(backend, data, row, make_ollama)
+    result = await _run_reviewer(backend, data, row, ollama)
     is_human = Appearance.model_validate(row["appearance_data"]).is_human
     decision = decide(result, is_human=is_human)
     async with pool.acquire() as conn, conn.transaction():

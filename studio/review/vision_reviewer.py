@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from resources.ollama import (OllamaError, OllamaModelNotFound, OllamaResource, OllamaTimeout,
-                              OllamaUnreachable)
+from studio.clients.ollama import OllamaClient, OllamaError, OllamaModelNotFound, OllamaTimeout, OllamaUnreachable
 from studio.domain.appearance import Appearance
 from studio.domain.review import ChecklistItem, ReviewResult
 from studio.review.checklist import ANSWER_SCHEMA, VisionAnswer, build_review_prompt
@@ -45,7 +44,7 @@ def parse_answer(content: str, model: str) -> ReviewResult:
     )
 
 
-async def review_image(ollama: OllamaResource, image_bytes: bytes, *, character_name: str,
+async def review_image(ollama: OllamaClient, image_bytes: bytes, *, character_name: str,
                        design_prompt: str, appearance: Appearance, attempts: int = 3) -> ReviewResult:
     """Ask the vision model about one image; retry answers that are cut off, malformed or off-schema."""
     if attempts < 1:

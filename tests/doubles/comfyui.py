@@ -1,7 +1,7 @@
 """A ComfyUI test double: a real HTTP + WebSocket server that behaves as shared/fixtures/comfyui/ shows.
 
     with ComfyUIDouble(job_seconds=0.2) as comfy:
-        ComfyUIResource(urls=[comfy.url]) ...
+        ComfyUIClient([comfy.url]) ...
 
 Controls: `job_seconds` (GPU time per job), `fail_next("oom"|"runtime")`, `restart()` (queue, history,
 cache and sockets gone; files stay), `drop_websocket` (accept the socket, send nothing),

@@ -1,7 +1,7 @@
 """An Echo test double: the assumed contract of resources/echo.py, over real HTTP on 127.0.0.1.
 
     with EchoDouble() as echo:
-        EchoResource(url=echo.url) ...
+        EchoClient(echo.url) ...
 
 Chat answers "echo: <last user message>"; enhance answers "<prompt>, <character>, <style>, masterpiece".
 Controls: `fail_next(status)` (the next POST answers that status with {"error": ...}), `healthy`.

@@ -21,7 +21,7 @@ from typing import Awaitable, Callable, Iterator
 import httpx
 import websockets
 
-from resources.comfyui_protocol import failure_of
+from studio.clients.comfyui_protocol import failure_of
 
 OpenSocket = Callable[[str, str], Awaitable["websockets.ClientConnection | None"]]
 

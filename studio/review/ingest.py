@@ -14,7 +14,6 @@ from pathlib import Path
 import asyncpg
 from PIL import Image
 
-from studio.domain.dedup import phash_signed
 from studio.review.decisions import NotFound
 from studio.uploads import CheckedImage, check_image, store_image
 
@@ -27,6 +26,9 @@ class DuplicateImage(Exception):
 
 def _phash(data: bytes) -> int:
     with Image.open(io.BytesIO(data)) as image:
+        # Imported here: imagehash and numpy cost the review service ~50 ms at start-up for one route.
+        from studio.domain.dedup import phash_signed
+
         return phash_signed(image)
 
 

@@ -1,8 +1,10 @@
 """Character datasets: generated and reviewed images, and the approved set per character."""
 
 import io
+from typing import Any
 
 import dagster as dg
+import pydantic
 
 from anime_assets.characters import characters
 from anime_assets.partitions import character_partitions
@@ -12,6 +14,7 @@ from resources.image_review import ImageReviewerResource
 from resources.studio_config import StudioConfig
 from studio.datasets import repository
 from studio.datasets.batch import run_batch
+from studio.datasets.models import BatchParameters
 from studio.datasets.contact_sheet import as_markdown_image, contact_sheet
 from studio.uploads import write_atomically
 
@@ -20,6 +23,18 @@ class DatasetBatchConfig(dg.Config):
     count: int = 3
     # Jobs kept queued at the GPU at once: 2 keeps it busy between jobs without hoarding the queue.
     queue_depth: int = 2
+    # Departures from the style for this batch (studio.datasets.models.BatchParameters): what the
+    # replenishment sensor's learner and corrections chose. Empty: the style as it is.
+    parameters: dict[str, Any] = {}
+
+
+def _parameters(config: DatasetBatchConfig) -> BatchParameters | None:
+    if not config.parameters:
+        return None
+    try:
+        return BatchParameters.model_validate(config.parameters)
+    except pydantic.ValidationError as exc:
+        raise dg.Failure(f"config parameters: {exc}") from None
 
 
 async def _character(database: StudioDatabase, slug: str):
@@ -42,6 +57,7 @@ async def dataset_images(context: dg.AssetExecutionContext, config: DatasetBatch
     report = await run_batch(
         await database.pool(), character, generator, reviewer, studio.media_root,
         count=config.count, run_id=context.run.run_id, queue_depth=config.queue_depth, log=context.log,
+        parameters=_parameters(config),
     )
     counts = report.counts
     return dg.MaterializeResult(metadata={
@@ -58,7 +74,9 @@ async def dataset_images(context: dg.AssetExecutionContext, config: DatasetBatch
         "prompt": report.prompt,
         "negative_prompt": report.negative_prompt,
         "seeds": dg.MetadataValue.json(sorted(report.seeds)),
-        "checkpoint": character.style.checkpoint,
+        "checkpoint": report.parameters["used"]["checkpoint"],
+        "parameters": dg.MetadataValue.json(report.parameters),
+        "strategy": report.parameters.get("strategy") or "",
         "lora": character.style.lora_name or "",
         "workflow_hashes": dg.MetadataValue.json(sorted(report.workflow_hashes)),
         "comfy_prompt_ids": dg.MetadataValue.json(report.prompt_ids),

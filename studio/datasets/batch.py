@@ -21,7 +21,8 @@ from PIL import Image
 
 from studio.datasets import repository as repo
 from studio.review.decisions import feedback_counts
-from studio.datasets.models import CharacterContext, GeneratedImage, GenerationRequest
+from studio.autonomy.provenance import provenance, record_parameters
+from studio.datasets.models import BatchParameters, CharacterContext, GeneratedImage, GenerationRequest
 from studio.domain.dedup import NEAR_DUPLICATE_DISTANCE, HashIndex, phash_signed
 from studio.domain.feedback_rules import correction_hints, learned_negatives
 from studio.domain.prompts import build_negative_prompt, build_positive_prompt
@@ -57,6 +58,8 @@ class BatchReport:
     image_ids: list[int] = field(default_factory=list)
     prompt_ids: list[str] = field(default_factory=list)
     workflow_hashes: set[str] = field(default_factory=set)
+    # The parameters the batch ran with and why (learning arm, correction strategy).
+    parameters: dict = field(default_factory=dict)
     # (image id, submit time, decision time) for overhead measurements.
     timings: list[tuple[int, float, float]] = field(default_factory=list)
 
@@ -90,15 +93,22 @@ async def run_batch(
     queue_depth: int = 2,
     log: logging.Logger | None = None,
     on_progress: Callable[[BatchReport], Awaitable[None]] | None = None,
+    parameters: BatchParameters | None = None,
 ) -> BatchReport:
     log = log or logging.getLogger(__name__)
     report = BatchReport(character.slug, count)
+    style = parameters.apply(character.style) if parameters else character.style
+    ipadapter_weight = (parameters or BatchParameters()).ipadapter_weight_or_default
+    report.parameters = provenance(style, parameters)
     async with pool.acquire() as conn:
         rejections = await feedback_counts(conn, character.id)
         hashes = HashIndex(await repo.known_hashes(conn, character.id))
         seed_offset = await repo.next_seed_offset(conn, character.id)
         history_id = await repo.start_history(conn, character.id, count, generator.backend, run_id)
+        await record_parameters(conn, history_id, report.parameters)
     report.prompt, report.negative_prompt = prompts_for(character, rejections)
+    if parameters and parameters.extra_negatives:
+        report.negative_prompt = ", ".join(p for p in (report.negative_prompt, *parameters.extra_negatives) if p)
     references = {
         f"ref_{Path(p).stem}{Path(p).suffix}": (media_root / p).read_bytes() for p in character.reference_images
     }
@@ -108,7 +118,8 @@ async def run_batch(
         seed = _seed(character.slug, seed_offset + index)
         request = GenerationRequest(
             character=character.slug, appearance=character.appearance, positive=report.prompt,
-            negative=report.negative_prompt, seed=seed, style=character.style, references=references,
+            negative=report.negative_prompt, seed=seed, style=style, references=references,
+            ipadapter_weight=ipadapter_weight,
             filename_prefix=f"{character.slug}/{run_id or 'adhoc'}_{index}",
         )
         async with slots:

@@ -54,7 +54,8 @@ class ComfyImageGenerator:
         style = request.style
         references = None
         if request.references:
-            references = IPAdapterReference(images=sorted(request.references), preset=self.ipadapter_preset)
+            references = IPAdapterReference(images=sorted(request.references), preset=self.ipadapter_preset,
+                                            weight=request.ipadapter_weight)
         params = Txt2ImgParams(
             checkpoint=style.checkpoint,
             lora=LoraParams(name=style.lora_name, strength_model=style.lora_strength,

@@ -1,0 +1,1 @@
+"""Autonomy: the replenishment sensor's plain code (facts, decisions, learning, settings) over asyncpg."""

@@ -1,0 +1,43 @@
+"""Training captions: the trigger word, then tags a person would check in the picture. Pure, no I/O.
+
+kohya reads one `.txt` per image; the trigger word comes first so `keep_tokens = 1` keeps it in place
+when captions are shuffled. Tags come from the character's appearance data, narrowed by the image's
+own review: a feature the reviewer found missing is not captioned (a caption describes the picture).
+"""
+
+from __future__ import annotations
+
+import re
+
+from studio.domain.appearance import Appearance, species_name
+from studio.domain.review import ChecklistItem
+from studio.review.checklist import colour_words
+
+
+def trigger_word(slug: str) -> str:
+    """A token no base model knows: the slug with an `_sts` suffix, word characters only."""
+    return re.sub(r"\W+", "_", slug.lower()).strip("_") + "_sts"
+
+
+def class_token(appearance: Appearance) -> str:
+    return species_name(appearance.species) or "character"
+
+
+def build_caption(trigger: str, appearance: Appearance, checklist: list[ChecklistItem] | None = None,
+                  *, solo: bool | None = None) -> str:
+    failed = {item.item.strip().lower() for item in checklist or [] if not item.passed}
+    tags = [trigger]
+    if solo:
+        tags.append("solo")
+    tags.append(species_name(appearance.species))
+    for part, colour in appearance.key_colors.items():
+        if f"{part} is {colour_words(colour)} ({colour})".lower() not in failed:
+            tags.append(f"{colour_words(colour)} {part}")
+    for feature in appearance.features:
+        if f"has {feature}".lower() not in failed:
+            tags.append(feature)
+    unique: list[str] = []
+    for tag in (t.strip() for t in tags):
+        if tag and tag not in unique:
+            unique.append(tag.replace(",", " "))
+    return ", ".join(unique)

@@ -15,6 +15,7 @@ from typing import AsyncIterator, Literal
 
 import asyncpg
 
+from studio.domain.events import IMAGE_DECIDED
 from studio.domain.feedback_rules import REJECTION_CATEGORIES
 
 HumanDecision = Literal["approved", "rejected"]
@@ -91,9 +92,9 @@ async def _decide(conn: asyncpg.Connection, image_ids: list[int], decision: Huma
     payload = {"decision": decision, "categories": categories, **(extra_payload or {})}
     await conn.execute(
         """INSERT INTO studio_events (kind, character_id, image_id, payload)
-           SELECT 'image_decided', d.character_id, d.image_id, $3
+           SELECT $4::text, d.character_id, d.image_id, $3
              FROM unnest($1::bigint[], $2::bigint[]) AS d(image_id, character_id)""",
-        ids, character_ids, payload,
+        ids, character_ids, payload, IMAGE_DECIDED,
     )
     return ids
 

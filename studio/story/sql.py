@@ -6,6 +6,7 @@ from typing import Any
 
 import asyncpg
 
+from studio.domain.events import CATALOG_CHANGED
 from studio.story.errors import Conflict, NotFound
 
 # Tables whose slugs are unique across projects (Dagster partition keys), and their names in messages.
@@ -47,8 +48,8 @@ async def update_columns(conn: asyncpg.Connection, table: str, row_id: int, valu
 async def catalog_changed(conn: asyncpg.Connection, table: str, slug: str, action: str) -> None:
     # character_id stays NULL: the event must outlive a deleted character (that FK cascades).
     await conn.execute(
-        "INSERT INTO studio_events (kind, payload) VALUES ('catalog_changed', $1)",
-        {"table": table, "slug": slug, "action": action},
+        "INSERT INTO studio_events (kind, payload) VALUES ($1, $2)",
+        CATALOG_CHANGED, {"table": table, "slug": slug, "action": action},
     )
 
 

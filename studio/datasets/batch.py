@@ -20,6 +20,7 @@ import asyncpg
 from PIL import Image
 
 from studio.datasets import repository as repo
+from studio.review.automatic_decision import record_automatic_review
 from studio.review.decisions import feedback_counts
 from studio.autonomy.provenance import provenance, record_parameters
 from studio.datasets.models import BatchParameters, CharacterContext, GeneratedImage, GenerationRequest
@@ -197,6 +198,7 @@ async def _register_and_review(pool, character, image: GeneratedImage, reviewer,
         review = ReviewResult(quality_score=0.0, solo=False, backend=reviewer.backend,
                               error=f"reviewer failed: {exc}")
     decision = decide(review, is_human=character.appearance.is_human)
-    await repo.record_review(pool, image_id, character.id, review, decision)
+    async with pool.acquire() as conn:
+        await record_automatic_review(conn, image_id, review, decision)
     report.counts[decision] += 1
     report.timings.append((image_id, submitted, time.perf_counter()))

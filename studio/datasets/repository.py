@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncpg
-
 from studio.datasets.models import CharacterContext, GeneratedImage, StyleParams
 from studio.domain.appearance import Appearance
-from studio.domain.review import Decision, ReviewResult
 
 
 async def load_character(conn, slug: str) -> CharacterContext | None:
@@ -79,21 +76,3 @@ async def register_image(conn, *, character_id: int, file_path: str, sha256: str
         image.checkpoint, image.lora, image.workflow_hash, image.comfy_prompt_id, image.gpu_seconds,
         image.backend, run_id,
     )
-
-
-async def record_review(pool: asyncpg.Pool, image_id: int, character_id: int, review: ReviewResult,
-                        decision: Decision) -> None:
-    """The automatic decision and the event the sensors read, in one transaction."""
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(
-            """UPDATE images SET quality_score = $2, review = $3, status = $4,
-                      decided_by = CASE WHEN $4 = 'pending' THEN NULL ELSE 'auto' END,
-                      reviewed_at = CASE WHEN $4 = 'pending' THEN NULL ELSE now() END,
-                      updated_at = now()
-                WHERE id = $1 AND status = 'pending'""",
-            image_id, review.quality_score, review.model_dump(mode="json"), decision,
-        )
-        await conn.execute(
-            "INSERT INTO studio_events (kind, character_id, image_id, payload) VALUES ('image_reviewed', $1, $2, $3)",
-            character_id, image_id, {"decision": decision, "score": review.quality_score},
-        )

@@ -1,0 +1,32 @@
+"""object_info of a ComfyUI with FramePack's model files installed (tests/fixtures/framepack_installed.json)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+COMFY_FIXTURES = Path(__file__).resolve().parents[2] / "shared/fixtures/comfyui"
+INSTALLED = json.loads((Path(__file__).with_name("fixtures") / "framepack_installed.json").read_text())
+BASE_OBJECT_INFO = json.loads((COMFY_FIXTURES / "object_info.json").read_text())
+FRAMEPACK_MODEL = INSTALLED["installed"]["LoadFramePackModel.model"][0]
+
+
+def installed_models() -> list[tuple[str, str, str]]:
+    """(class_type, input, file) for every model file the FramePack box has."""
+    return [(*key.split("."), name) for key, names in INSTALLED["installed"].items() for name in names]
+
+
+def framepack_object_info(*, with_f1: bool = False) -> dict:
+    info = copy.deepcopy(BASE_OBJECT_INFO)
+    for class_type, input_name, name in installed_models():
+        spec = info[class_type]["input"]["required"][input_name]
+        spec[0] = [*spec[0], name]
+    if with_f1:
+        f1 = INSTALLED["f1_sampler"]
+        node = copy.deepcopy(info[f1["copy_of"]])
+        for name in f1["drop_optional"]:
+            node["input"]["optional"].pop(name, None)
+        node["name"] = node["display_name"] = f1["name"]
+        info[f1["name"]] = node
+    return info

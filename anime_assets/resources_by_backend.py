@@ -11,6 +11,7 @@ from resources.comfyui import ComfyUIResource
 from resources.database import StudioDatabase
 from resources.image_generation import ComfyImageGeneratorResource, PreviewImageGeneratorResource
 from resources.image_review import PreviewImageReviewerResource, VisionImageReviewerResource
+from resources.lora_trainer import training_resources
 from resources.ollama import OllamaResource
 from resources.studio_config import StudioConfig
 from studio.settings import Settings, load_settings
@@ -20,6 +21,7 @@ def build_resources(backend: str | None = None, settings: Settings | None = None
     settings = settings or load_settings()
     backend = backend or settings.backend
     common = {"database": StudioDatabase(), "studio": StudioConfig(backend=backend, home=str(settings.home))}
+    common.update(training_resources(backend, settings))
     if backend == "preview":
         return {**common, "image_generator": PreviewImageGeneratorResource(), "image_reviewer": PreviewImageReviewerResource()}
     ollama = OllamaResource(url=settings.ollama_url, vision_model=settings.vision_model,

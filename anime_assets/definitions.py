@@ -10,10 +10,11 @@ from anime_assets.scenes import scenes
 from jobs.catalog_jobs import characters_job, episodes_job, scenes_job
 from jobs.dataset_jobs import dataset_batch_job
 from sensors.partition_sync_sensor import partition_sync_sensor
+from sensors.replenishment_sensor import replenishment_sensor
 
 defs = dg.Definitions(
     assets=[characters, dataset_images, approved_images, scenes, episodes],
     jobs=[characters_job, dataset_batch_job, scenes_job, episodes_job],
-    sensors=[partition_sync_sensor],
+    sensors=[partition_sync_sensor, replenishment_sensor],
     resources=build_resources(),
 )

@@ -28,6 +28,7 @@ from studio.domain.dedup import NEAR_DUPLICATE_DISTANCE, HashIndex, phash_signed
 from studio.domain.feedback_rules import correction_hints, learned_negatives
 from studio.domain.prompts import build_negative_prompt, build_positive_prompt
 from studio.domain.review import ReviewResult, decide
+from studio.training.active_lora import with_active_lora
 from studio.uploads import write_atomically
 
 
@@ -102,6 +103,7 @@ async def run_batch(
     ipadapter_weight = (parameters or BatchParameters()).ipadapter_weight_or_default
     report.parameters = provenance(style, parameters)
     async with pool.acquire() as conn:
+        style = await with_active_lora(conn, character.id, style)
         rejections = await feedback_counts(conn, character.id)
         hashes = HashIndex(await repo.known_hashes(conn, character.id))
         seed_offset = await repo.next_seed_offset(conn, character.id)

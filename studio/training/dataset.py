@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studio.datasets.models import CharacterContext
+from studio.datasets.repository import load_character
 from studio.domain.base_model import Architecture, base_architecture
 from studio.domain.captions import build_caption, class_token, trigger_word
+from studio.domain.readiness import dataset_readiness
 from studio.domain.lora_training import SnapshotEntry, num_repeats, snapshot_hash
 from studio.domain.review import ChecklistItem
 from studio.training import repository
@@ -119,3 +121,21 @@ async def snapshot_inputs(conn, character: CharacterContext, image_ids: list[int
     architecture = base_architecture(character.style.checkpoint,
                                      await repository.base_architecture_of(conn, character.id))
     return training_images(character, rows), architecture
+
+
+async def trainings_due(conn) -> list[tuple[str, str]]:
+    """(slug, snapshot hash) of each character whose dataset reached its target and whose snapshot
+    differs from the one its last checkpoint was trained on, in slug order."""
+    due = []
+    for slug in [r["slug"] for r in await conn.fetch("SELECT slug FROM characters ORDER BY slug")]:
+        try:
+            character = await load_character(conn, slug)
+        except ValueError:  # no generation style: nothing to train for
+            continue
+        images, _ = await snapshot_inputs(conn, character)
+        if not images or not dataset_readiness(len(images), character.target_images).ready:
+            continue
+        digest = dataset_hash(images)
+        if digest != await repository.latest_dataset_hash(conn, character.id):
+            due.append((slug, digest))
+    return due

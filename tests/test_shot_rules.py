@@ -19,7 +19,7 @@ def test_every_shot_type_has_a_camera_move_duration_and_motion_prompt():
     assert set(SHOT_TYPES) >= {"establishing", "wide", "medium", "close_up", "action"}
     for preset in MOTION_PRESETS.values():
         assert preset.camera_move and preset.motion_prompt and preset.default_duration_s > 0
-        assert 0.5 < preset.zoom < 2
+        assert 1.0 <= preset.zoom < 2
 
 
 def test_unknown_shot_type_names_the_choices():

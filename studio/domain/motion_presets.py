@@ -2,7 +2,8 @@
 
 One table, read by the planner (allowed shot types and their defaults), the renderers (FramePack's
 motion prompt; the preview's zoom and pan) and served as it is by the API. The preview numbers are
-the start and end of a slow Ken Burns move: `zoom` is the scale at the clip's end (1.0 = none),
+the start and end of a slow Ken Burns move: `zoom` is the scale at the clip's end (1.0 = none; never below 1: a clip starts on its start frame
+exactly and the preview cannot show what lies outside it),
 `pan` the centre's travel as a fraction of the frame (x, y), from the first frame to the last.
 """
 
@@ -42,7 +43,7 @@ _PRESETS = (
     MotionPreset("insert", "static", 2.0,
                  "close detail, small movement of the object, flickering light", 1.02, (0.0, 0.0)),
     MotionPreset("pull_out", "slow pull-out", 4.0,
-                 "slow pull back revealing the surroundings", 0.90, (0.0, 0.0)),
+                 "slow pull back revealing the surroundings", 1.0, (0.0, 0.03)),
 )
 
 MOTION_PRESETS: dict[str, MotionPreset] = {p.shot_type: p for p in _PRESETS}

@@ -1,0 +1,137 @@
+"""Rendering a scene's shots in order, each from the previous shot's exact last frame.
+
+For each shot the start frame is known only once the shot before it is done (its last frame), so
+the re-render rule is applied here, shot by shot, with the real frame: a shot whose input hash is
+unchanged and whose clip exists is skipped. A rendered clip is written under a name of its own,
+recorded in one UPDATE, and only then are the shot's old files removed: a crash loses the shot in
+flight and nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+
+from studio.domain.shot_rendering import needs_render, shot_input_hash
+from studio.media.clips import extract_last_frame, sha256_file
+from studio.shots import repository
+from studio.shots.keyframes import default_seed, opens_chain
+from studio.shots.renderers import ShotToRender
+
+
+@dataclass
+class SceneRenderReport:
+    scene: str
+    rendered: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    interrupted: list[str] = field(default_factory=list)  # found `rendering` from a run that died
+    gpu_seconds: float = 0.0
+    overhead_seconds: float = 0.0  # everything beside the renderer's GPU time, for rendered shots
+    shots: list[dict] = field(default_factory=list)
+
+
+def _present(media_root: Path, relative: str | None) -> bool:
+    return bool(relative) and (media_root / relative).is_file()
+
+
+async def render_scene(pool: asyncpg.Pool, scene: str, renderer, media_root: Path, *,
+                       log: logging.Logger, only: set[str] | None = None) -> SceneRenderReport:
+    """Render what changed. `only`: shot keys forced to render again (their clips are ignored)."""
+    report = SceneRenderReport(scene)
+    async with pool.acquire() as lock_conn:
+        await repository.lock_scene(lock_conn, scene)
+        try:
+            row = await repository.scene_row(lock_conn, scene)
+            if row is None:
+                raise LookupError(f"scene {scene!r} is not in the studio database")
+            report.interrupted = await repository.reset_interrupted(lock_conn, row["id"])
+            if report.interrupted:
+                log.warning("scene %s: shots %s were left mid-render by a run that stopped; rendering them again",
+                            scene, ", ".join(report.interrupted))
+            shots = await repository.render_shots(lock_conn, row["id"])
+            await _render_chain(pool, scene, shots, renderer, media_root, log, only or set(), report)
+        finally:
+            await repository.unlock_scene(lock_conn, scene)
+    return report
+
+
+async def _render_chain(pool, scene, shots, renderer, media_root, log, forced, report) -> None:
+    if not shots:
+        return
+    anchor = shots[0]["keyframe_path"]
+    if not _present(media_root, anchor):
+        raise RuntimeError(f"scene {scene!r}: its first shot has no keyframe; materialize shot_keyframes first")
+    anchor_path = media_root / anchor
+    anchor_sha = sha256_file(anchor_path)
+    previous_last: str | None = None
+    total = len(shots)
+    for index, shot in enumerate(shots):
+        key = shot["shot_key"]
+        if opens_chain(shot, index):
+            start = shot["keyframe_path"]
+            if not _present(media_root, start):
+                raise RuntimeError(f"shot {key} opens a chain but has no keyframe; materialize shot_keyframes first")
+        else:
+            start = previous_last
+        start_path = media_root / start
+        seed = shot["seed"] if shot["seed"] is not None else default_seed(scene, key)
+        job = ShotToRender(key, shot["shot_type"], shot["motion_prompt"], seed, shot["duration_s"])
+        start_sha = sha256_file(start_path)
+        input_hash = shot_input_hash(start_sha, renderer.render_inputs(job, anchor_sha))
+        clip_present = _present(media_root, shot["clip_path"]) and key not in forced
+        if not needs_render(shot["input_hash"], clip_present, input_hash):
+            previous_last = await _last_frame_of(pool, shot, media_root)
+            report.skipped.append(key)
+            log.info("shot %d/%d %s: unchanged, clip kept", index + 1, total, key)
+            continue
+        previous_last = await _render_one(pool, scene, shot, job, start, start_sha, input_hash, anchor_path,
+                                          renderer, media_root, log, report)
+        log.info("shot %d/%d %s: rendered (%s s of video, %.1f GPU s)", index + 1, total, key,
+                 report.shots[-1]["rendered_duration_s"], report.shots[-1]["gpu_seconds"])
+
+
+async def _last_frame_of(pool, shot: dict, media_root: Path) -> str:
+    """A kept clip's last frame; extracted again if its file went missing."""
+    if _present(media_root, shot["last_frame_path"]):
+        return shot["last_frame_path"]
+    relative = str(Path(shot["clip_path"]).with_name(Path(shot["clip_path"]).stem.replace("clip-", "last-") + ".png"))
+    extract_last_frame(media_root / shot["clip_path"], media_root / relative)
+    async with pool.acquire() as conn:
+        await repository.set_last_frame(conn, shot["id"], relative, sha256_file(media_root / relative))
+    return relative
+
+
+async def _render_one(pool, scene, shot, job, start, start_sha, input_hash, anchor_path, renderer, media_root, log,
+                      report) -> str:
+    began = time.monotonic()
+    folder = f"shots/{scene}/{job.key}"
+    clip_rel, last_rel = f"{folder}/clip-{input_hash[:12]}.mp4", f"{folder}/last-{input_hash[:12]}.png"
+    async with pool.acquire() as conn:
+        await repository.mark_rendering(conn, shot["id"])
+    try:
+        clip = await renderer.render(job, media_root / start, anchor_path, media_root / clip_rel, log)
+        extract_last_frame(media_root / clip_rel, media_root / last_rel)
+    except Exception as error:
+        async with pool.acquire() as conn:
+            await repository.mark_failed(conn, shot["id"], f"{type(error).__name__}: {error}")
+        raise
+    values = {"clip_path": clip_rel, "last_frame_path": last_rel,
+              "last_frame_sha256": sha256_file(media_root / last_rel), "start_frame_path": start,
+              "start_frame_sha256": start_sha, "input_hash": input_hash, "seed": job.seed,
+              "gpu_seconds": clip.gpu_seconds, "rendered_duration_s": clip.duration_s, "backend": clip.backend,
+              "prompt_id": clip.prompt_id}
+    async with pool.acquire() as conn:
+        await repository.mark_rendered(conn, shot["id"], values)
+    for old in (shot["clip_path"], shot["last_frame_path"]):
+        if old and old not in (clip_rel, last_rel):
+            (media_root / old).unlink(missing_ok=True)
+    elapsed = time.monotonic() - began
+    report.rendered.append(job.key)
+    report.gpu_seconds += clip.gpu_seconds
+    report.overhead_seconds += max(0.0, elapsed - clip.gpu_seconds)
+    report.shots.append({"shot": job.key, **values})
+    return last_rel

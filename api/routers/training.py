@@ -1,0 +1,99 @@
+"""LoRA training per character.
+
+GET  /api/training/{slug}                      status: readiness, whether a training is due, the active LoRA
+GET  /api/training/{slug}/checkpoints          history: each checkpoint with loss curve, samples, scores
+POST /api/training/{slug}/runs                 start a training (Dagster training_job) -> 202 {run_id}
+POST /api/training/runs/{run_id}/cancel        cancel it through Dagster
+PUT  /api/training/{slug}/active {version}     choose the active LoRA
+GET  /api/training/{slug}/checkpoints/{version}/file   download the .safetensors
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+
+from api.deps import Connection, MediaRoot
+from studio.datasets.repository import load_character
+from studio.domain.readiness import dataset_readiness
+from studio.training import repository
+from studio.training.dagster_training import TrainingRuns
+from studio.training.dataset import dataset_hash, snapshot_inputs
+
+router = APIRouter(prefix="/api/training", tags=["training"])
+
+
+class ActiveChoice(BaseModel):
+    version: int = Field(ge=1)
+
+
+def _runs(request: Request) -> TrainingRuns:
+    return TrainingRuns(request.app.state.settings.dagster_graphql_url)
+
+
+async def _character(conn, slug: str):
+    try:
+        character = await load_character(conn, slug)
+    except ValueError as exc:  # a character without a style
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+    if character is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"character {slug!r} not found")
+    return character
+
+
+def _public(row: dict) -> dict:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items() if k != "id"}
+
+
+@router.get("/{slug}")
+async def training_status(conn: Connection, slug: str) -> dict:
+    character = await _character(conn, slug)
+    images, architecture = await snapshot_inputs(conn, character)
+    readiness = dataset_readiness(len(images), character.target_images)
+    current = dataset_hash(images) if images else None
+    last = await repository.latest_dataset_hash(conn, character.id)
+    active = await repository.active_checkpoint(conn, character.id)
+    return {
+        "character": slug, "architecture": architecture, "approved": readiness.approved,
+        "target": readiness.target, "ready": readiness.ready, "dataset_hash": current,
+        "trained_on": last, "training_due": readiness.ready and current is not None and current != last,
+        "active": _public(active) if active else None,
+        "checkpoints": len(await repository.checkpoints(conn, character.id)),
+    }
+
+
+@router.get("/{slug}/checkpoints")
+async def list_checkpoints(conn: Connection, slug: str) -> list[dict]:
+    character = await _character(conn, slug)
+    return [_public(r) for r in await repository.checkpoints(conn, character.id)]
+
+
+@router.put("/{slug}/active")
+async def choose_active(conn: Connection, slug: str, choice: ActiveChoice) -> dict:
+    character = await _character(conn, slug)
+    row = await repository.set_active(conn, character.id, choice.version)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{slug!r} has no checkpoint version {choice.version}")
+    return _public(row)
+
+
+@router.get("/{slug}/checkpoints/{version}/file")
+async def download_checkpoint(conn: Connection, media_root: MediaRoot, slug: str, version: int) -> FileResponse:
+    character = await _character(conn, slug)
+    row = await repository.checkpoint(conn, character.id, version)
+    path = media_root / row["file_path"] if row else None
+    if path is None or not path.is_file():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{slug!r} has no checkpoint file for version {version}")
+    return FileResponse(path, media_type="application/octet-stream", filename=path.name)
+
+
+@router.post("/{slug}/runs", status_code=status.HTTP_202_ACCEPTED)
+async def start_training(conn: Connection, request: Request, slug: str) -> dict:
+    await _character(conn, slug)
+    return {"run_id": await _runs(request).launch_training(slug)}
+
+
+@router.post("/runs/{run_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
+async def cancel_training(request: Request, run_id: str) -> dict:
+    return {"run_id": run_id, "status": await _runs(request).cancel(run_id)}

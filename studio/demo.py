@@ -85,5 +85,7 @@ def run_demo(spec_path: Path) -> int:
                 status = "ok" if result.success else "FAILED"
                 details = _summary(result) if result.success else ""
                 print(f"  {job_name} [{key}]: {status} (run {result.run_id[:8]})" + (f": {details}" if details else ""))
+        from studio.training.demo_step import demo_training  # a preview LoRA for a character at its target
+        failures += demo_training(defs, instance, QUIET_RUN)
     print(f"demo finished in {time.monotonic() - started:.1f}s with {failures} failed run(s)")
     return 1 if failures else 0

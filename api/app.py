@@ -11,9 +11,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from api import docs, metrics
 from api.auth import require_user
 from api.errors import install_error_handlers
+from api.logging_setup import install_request_id_logging
+from api.middleware import install_middleware
+from api.openapi import install_openapi
 from api.routers import characters, echo, episodes, health, page, projects, review, runs, scenes, stats
+from api.routers import training
 from studio.db.dsn import resolve_database_url
 from studio.db.pool import create_pool
 from studio.settings import Settings, load_settings
@@ -25,7 +30,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         url = database_url or await resolve_database_url(settings)
-        app.state.pool = await create_pool(url, max_size=16)
+        app.state.pool = await create_pool(url, max_size=16, connect_timeout_s=settings.db_connect_timeout_s,
+                                           command_timeout_s=settings.db_command_timeout_s)
         # What start-up made lives as long as the process; moving it out of the collector's view keeps
         # full collections from pausing requests.
         gc.freeze()
@@ -34,13 +40,23 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         finally:
             await app.state.pool.close()
 
-    app = FastAPI(title="Anime Studio review service", version="0.1.0", lifespan=lifespan)
+    # /docs is served from installed files (api/docs.py), not FastAPI's CDN page.
+    app = FastAPI(title="Anime Studio review service", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     app.state.settings = settings
+    app.state.metrics = metrics.Metrics()
+    install_request_id_logging()
     install_error_handlers(app)
+    # Host, origin, auth and body checks for every route, whatever router adds it (api/middleware).
+    install_middleware(app)
     # One router per domain; every data route needs a trusted network or a valid token.
     protected = [Depends(require_user)]
     for router in (review.router, projects.router, characters.router, scenes.router, episodes.router,
-                   runs.router, stats.router, health.router, echo.router):
+                   runs.router, stats.router, health.router, echo.router, training.router):
         app.include_router(router, dependencies=protected)
     app.include_router(page.router)  # the review page and its static files
+    app.include_router(health.public_router)  # liveness: no auth, no database
+    app.include_router(metrics.router)  # protected by the auth gate, like every non-public path
+    app.include_router(docs.router)
+    install_openapi(app)
     return app

@@ -1,7 +1,7 @@
 """Who is calling: the local network passes as "local", everyone else shows a JWT.
 
-A forwarded client address (X-Real-IP, X-Forwarded-For) is believed only when the direct peer is a
-configured proxy; otherwise anyone could claim to be on the trusted network with one header.
+A forwarded client address (X-Forwarded-For, or X-Real-IP when configured) is believed only when the
+direct peer is a configured proxy; otherwise anyone could claim to be on the trusted network with one header.
 Tokens are never logged and never echoed in an error message.
 """
 
@@ -52,16 +52,18 @@ def _forwarded_chain(request: Request) -> list[str]:
 def client_address(request: Request, settings: Settings) -> IpAddress | None:
     """The caller's address: the socket peer, or what a trusted proxy says the client was.
 
-    None when it cannot be known; that never counts as a trusted network.
+    One rule: behind a trusted proxy the configured header (`STUDIO_API_CLIENT_IP_HEADER`) is read,
+    X-Forwarded-For by default, right to left through the trusted proxies; X-Real-IP only when it is
+    the configured header, and then never X-Forwarded-For. None when it cannot be known; that never
+    counts as a trusted network.
     """
     peer = _parse_ip(request.client.host if request.client else None)
     chain = _forwarded_chain(request)
     if _within(peer, settings.api_trusted_proxies):
-        real_ip = request.headers.get("x-real-ip")
-        if real_ip is not None:
-            return _parse_ip(real_ip)
-        # X-Forwarded-For is read from the right: a proxy appends the address it saw, so the entries
-        # left of the first hop that is not one of our proxies were written by the client itself.
+        if settings.api_client_ip_header == "x-real-ip":
+            return _parse_ip(request.headers.get("x-real-ip"))
+        # A proxy appends the address it saw, so entries left of the first hop that is not one of our
+        # proxies were written by the client itself.
         for hop in reversed(chain):
             address = _parse_ip(hop)
             if not _within(address, settings.api_trusted_proxies):
@@ -121,12 +123,23 @@ def user_from_token(token: str, settings: Settings) -> User:
     return User(name=subject.strip(), via="jwt")
 
 
-async def require_user(request: Request) -> User:
-    """Attached once, to every data router (api/app.py); routes that need the name declare CurrentUser."""
-    settings: Settings = request.app.state.settings
+def authenticate(request: Request, settings: Settings) -> User:
+    """The caller, or an HTTPException 401 saying why not (the reason never contains the token)."""
     if _within(client_address(request, settings), settings.api_trusted_networks):
         return LOCAL_USER
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("not on a trusted network: send 'Authorization: Bearer <JWT>'")
     return user_from_token(token.strip(), settings)
+
+
+async def require_user(request: Request) -> User:
+    """Attached once, to every data router (api/app.py); routes that need the name declare CurrentUser.
+
+    The auth gate (api/middleware/auth_gate.py) has already decided before the body was read and left
+    the caller in the request state; deciding here again covers an app built without the gate.
+    """
+    user = getattr(request.state, "user", None)
+    if user is not None:
+        return user
+    return authenticate(request, request.app.state.settings)

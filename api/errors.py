@@ -1,22 +1,32 @@
-"""The one place where domain errors become HTTP answers.
+"""The one place where errors become HTTP answers.
 
 Routes let the plain code's exceptions rise; the handlers installed here give each a status and a
-JSON body `{"detail": "..."}`. A refused field (story InvalidField) answers in FastAPI's own
-validation-error shape so clients see one 422 format.
+JSON body. Every 422 has FastAPI's validation-error shape, `{"detail": [{"type", "loc", "msg"}]}`,
+and never echoes the input (it may not even be encodable). The database being away is a 503 with
+Retry-After; a value the database refuses is a 422; nothing unexpected leaves as text/plain.
 """
 
 from __future__ import annotations
 
+import logging
+
+import asyncpg
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from studio import dagster_runs
 from studio.clients.echo import EchoError, EchoUnavailable
+from studio.db.pool import DatabaseUnavailable
 from studio.review import decisions, queries
 from studio.review.ingest import DuplicateImage
 from studio.review.rereview import ImageUnreviewable
 from studio.story import errors as story
 from studio.uploads import UploadRejected
+
+log = logging.getLogger("studio.api.errors")
+
+RETRY_AFTER_S = 2
 
 # Most specific first does not matter: Starlette looks handlers up along the exception's MRO.
 STATUS_BY_ERROR: dict[type[Exception], int] = {
@@ -28,31 +38,86 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     decisions.AlreadyDecided: 409,
     DuplicateImage: 409,
     story.Conflict: 409,
-    decisions.InvalidDecision: 422,
-    queries.InvalidCursor: 422,
-    UploadRejected: 422,
-    ImageUnreviewable: 422,
-    dagster_runs.UnknownPartition: 422,
     dagster_runs.DagsterRunsError: 502,  # Dagster answered, but refused
     EchoError: 502,
     dagster_runs.DagsterUnreachable: 503,
     EchoUnavailable: 503,
 }
 
+# Refused values, with where they came from (the 422 names it).
+LOC_BY_INVALID: dict[type[Exception], list[str]] = {
+    decisions.InvalidDecision: ["body"],
+    queries.InvalidCursor: ["query", "after"],
+    UploadRejected: ["body", "file"],
+    ImageUnreviewable: ["path", "image_id"],
+    dagster_runs.UnknownPartition: ["body", "partition"],
+}
+
+# The database is away or too slow: connecting failed, the connection died, a statement timed out.
+DATABASE_AWAY = (DatabaseUnavailable, asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
+                 TimeoutError, ConnectionError)
+
+
+def _printable(part) -> str | int:
+    if isinstance(part, int):
+        return part
+    return str(part).encode("utf-8", "backslashreplace").decode("utf-8")[:100]
+
+
+def invalid(loc: list, msg: str, kind: str = "value_error") -> JSONResponse:
+    return JSONResponse({"detail": [{"type": kind, "loc": [_printable(p) for p in loc], "msg": _printable(msg)}]},
+                        status_code=422)
+
 
 async def _detail(request: Request, exc: Exception) -> JSONResponse:
     for kind in type(exc).__mro__:
         if kind in STATUS_BY_ERROR:
-            return JSONResponse({"detail": str(exc)}, status_code=STATUS_BY_ERROR[kind])
+            headers = {"Retry-After": str(RETRY_AFTER_S)} if STATUS_BY_ERROR[kind] == 503 else None
+            return JSONResponse({"detail": str(exc)}, status_code=STATUS_BY_ERROR[kind], headers=headers)
     raise exc  # not a domain error: let the server's own error handling see it
 
 
+async def _invalid_value(request: Request, exc: Exception) -> JSONResponse:
+    loc = next(LOC_BY_INVALID[kind] for kind in type(exc).__mro__ if kind in LOC_BY_INVALID)
+    return invalid(loc, str(exc))
+
+
 async def _invalid_field(request: Request, exc: story.InvalidField) -> JSONResponse:
-    error = {"type": "value_error", "loc": ["body", *exc.loc], "msg": str(exc)}
-    return JSONResponse({"detail": [error]}, status_code=422)
+    return invalid(["body", *exc.loc], str(exc))
+
+
+async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    # Only type, loc and msg: "input" and "ctx" repeat what was sent, NaN and lone surrogates included.
+    errors = [{"type": str(e.get("type", "value_error")), "loc": [_printable(p) for p in e.get("loc", ())],
+               "msg": _printable(e.get("msg", "invalid value"))} for e in exc.errors()]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+async def _database_away(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable for %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return JSONResponse({"detail": "the database is unavailable; try again shortly"}, status_code=503,
+                        headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
+async def _database_refused(request: Request, exc: asyncpg.PostgresError) -> JSONResponse:
+    # A value the models let through but a column or check refuses: still the caller's input.
+    return invalid(["body"], f"a value is out of range for the database: {type(exc).__name__}")
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error in %s %s", request.method, request.url.path)
+    return JSONResponse({"detail": "internal error"}, status_code=500)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     for kind in STATUS_BY_ERROR:
         app.add_exception_handler(kind, _detail)
+    for kind in LOC_BY_INVALID:
+        app.add_exception_handler(kind, _invalid_value)
     app.add_exception_handler(story.InvalidField, _invalid_field)
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    for kind in DATABASE_AWAY:
+        app.add_exception_handler(kind, _database_away)
+    for kind in (asyncpg.DataError, asyncpg.CheckViolationError, asyncpg.NotNullViolationError):
+        app.add_exception_handler(kind, _database_refused)
+    app.add_exception_handler(Exception, _unexpected)

@@ -67,6 +67,20 @@ class Settings(BaseSettings):
     dagster_graphql_url: str = Field("http://127.0.0.1:3000/graphql",
                                      description="Dagster's GraphQL API, for run triggers")
     max_upload_bytes: int = Field(20 * 1024 * 1024, gt=0, description="largest accepted upload")
+    api_max_body_bytes: int = Field(1024 * 1024, gt=0, description="largest accepted request body other than an upload")
+    api_allowed_hosts: CommaList = Field(
+        (), description="Host names the service answers to, comma-separated; unset: the address it is reached at and localhost")
+    api_client_ip_header: Literal["x-forwarded-for", "x-real-ip"] = Field(
+        "x-forwarded-for", description="the one header a trusted proxy's client address is read from")
+    db_connect_timeout_s: float = Field(2.0, gt=0, description="seconds to open a database connection before answering 503")
+    db_command_timeout_s: float = Field(10.0, gt=0, description="seconds a database statement may take before answering 503")
+
+    @field_validator("api_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.split(",")
+        return tuple(h.strip().lower() for h in value if h and h.strip())
 
     @field_validator("comfyui_urls", mode="before")
     @classmethod

@@ -147,7 +147,10 @@ async def test_forwarded_addresses_count_only_from_a_trusted_proxy(db_url, tmp_p
             async def status(**headers) -> int:
                 return (await api.get(ROUTE, headers={k.replace("_", "-"): v for k, v in headers.items()})).status_code
 
-            assert await status(X_Real_IP="10.9.0.5") == 200
+            # One rule: X-Forwarded-For, read from the right. X-Real-IP is not read unless it is the
+            # configured header (a proxy that appends to XFF may pass the client's own X-Real-IP through).
+            assert await status(X_Real_IP="10.9.0.5") == 401
+            assert await status(X_Real_IP="10.9.0.5", X_Forwarded_For="203.0.113.9") == 401
             assert await status(X_Forwarded_For="10.9.0.7") == 200
             # A proxy appends what it saw: the rightmost hop that is not our proxy is the client, and
             # anything left of it was written by the client (a proxy that appends keeps the spoof).
@@ -156,8 +159,18 @@ async def test_forwarded_addresses_count_only_from_a_trusted_proxy(db_url, tmp_p
             assert await status(X_Forwarded_For="10.9.0.7, 203.0.113.9, 127.0.0.1") == 401
             # The proxy itself is not on the trusted network, and an outside client still needs a token.
             assert await status() == 401
-            assert await status(X_Real_IP="203.0.113.9") == 401
-            assert await status(X_Real_IP="203.0.113.9", Authorization=f"Bearer {hs256(_claims())}") == 200
+            assert await status(X_Forwarded_For="203.0.113.9", Authorization=f"Bearer {hs256(_claims())}") == 200
+
+    real_ip = behind_proxy.with_values(api_client_ip_header="x-real-ip")
+    with served_without_proxy_headers(review_app(db_url, tmp_path / "home", real_ip)) as url:
+        async with httpx.AsyncClient(base_url=url) as api:
+            async def status(**headers) -> int:
+                return (await api.get(ROUTE, headers={k.replace("_", "-"): v for k, v in headers.items()})).status_code
+
+            assert await status(X_Real_IP="10.9.0.5") == 200
+            # Configured to X-Real-IP, the chain is not read at all.
+            assert await status(X_Forwarded_For="10.9.0.7") == 401
+            assert await status(X_Real_IP="203.0.113.9", X_Forwarded_For="10.9.0.7") == 401
             assert await status(X_Real_IP="not-an-ip") == 401
 
 

@@ -1,4 +1,10 @@
-"""`GET /api/health`: the database and the external services, each probed briefly and concurrently.
+"""Health: liveness, readiness, and the overview `GET /api/health`.
+
+- `GET /api/health/live`: the process answers; no auth, no database (a restart is the only cure for a no).
+- `GET /api/health/ready`: every probe of `READINESS_PROBES`, concurrently, each bounded by
+  `PROBE_TIMEOUT_S`; 503 when a part that is required in this configuration is not ok. Another check
+  (e.g. the Dagster daemon's heartbeat) is one `add_readiness_probe(Probe(...))`.
+- `GET /api/health`: the database and the external services in detail; 503 when the database is down.
 
 Never a 500 because something is down: every probe has a short timeout and reports its own failure.
 Each service says `status`: ok | error | not used | not configured. In preview mode ComfyUI and Ollama
@@ -9,16 +15,23 @@ Echo is probed whenever it is configured (the /echo routes use it in either mode
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from typing import Awaitable, Callable
 
 import asyncpg
-from fastapi import APIRouter
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from api.deps import AppSettings, Echo, Pool
 from studio.clients.comfyui import ComfyUIClient
 from studio.clients.echo import EchoClient
 from studio.clients.ollama import OllamaClient
+from studio.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["health"])
+# Liveness answers without auth (api/app.py includes this router outside the protected ones).
+public_router = APIRouter(prefix="/api", tags=["health"])
 
 PROBE_TIMEOUT_S = 1.5
 
@@ -74,8 +87,8 @@ async def _echo(echo: EchoClient) -> dict:
     return {"url": echo.url, "status": "ok" if ok else "error", "ok": ok}
 
 
-@router.get("/health")
-async def health(pool: Pool, settings: AppSettings, echo_client: Echo) -> dict:
+@router.get("/health", responses={503: {"description": "the database is down (the body says what else)"}})
+async def health(pool: Pool, settings: AppSettings, echo_client: Echo) -> JSONResponse:
     live = settings.backend == "live"
     database, comfyui, ollama, echo = await asyncio.gather(
         _database(pool),
@@ -83,7 +96,101 @@ async def health(pool: Pool, settings: AppSettings, echo_client: Echo) -> dict:
         _ollama(settings.ollama_url) if live else _not_used(settings.ollama_url),
         _echo(echo_client),
     )
-    return {"backend": settings.backend, "database": database, "comfyui": comfyui, "ollama": ollama, "echo": echo}
+    body = {"backend": settings.backend, "database": database, "comfyui": comfyui, "ollama": ollama, "echo": echo}
+    return JSONResponse(body, status_code=200 if database == "ok" else 503)
+
+
+# -- liveness and readiness ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Probe:
+    """One readiness check: `check(pool, settings)` answers a dict with `status` ("ok", "error",
+    "not used", "not configured") and anything else worth showing; `required(settings)` says whether
+    the service is unready when it is not ok."""
+
+    name: str
+    check: Callable[[asyncpg.Pool, Settings], Awaitable[dict]]
+    required: Callable[[Settings], bool]
+
+
+def _always(settings: Settings) -> bool:
+    return True
+
+
+def _when_live(settings: Settings) -> bool:
+    return settings.backend == "live"
+
+
+def _never(settings: Settings) -> bool:
+    return False
+
+
+async def _database_probe(pool: asyncpg.Pool, settings: Settings) -> dict:
+    return {"status": await _database(pool)}
+
+
+async def _comfyui_probe(pool: asyncpg.Pool, settings: Settings) -> dict:
+    if not _when_live(settings):
+        return {"status": "not used"}
+    servers = await _comfyui(settings.comfyui_urls)
+    up = [s["url"] for s in servers if s["ok"]]
+    return {"status": "ok" if up else "error", "servers": len(servers), "up": len(up)}
+
+
+async def _ollama_probe(pool: asyncpg.Pool, settings: Settings) -> dict:
+    if not _when_live(settings):
+        return {"status": "not used"}
+    answer = await _ollama(settings.ollama_url)
+    return {"status": answer["status"], **({"error": answer["error"]} if "error" in answer else {})}
+
+
+async def _dagster_webserver_probe(pool: asyncpg.Pool, settings: Settings) -> dict:
+    base = settings.dagster_graphql_url.removesuffix("/graphql")
+    try:
+        async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_S) as client:
+            response = await client.get(f"{base}/server_info")
+        return {"status": "ok" if response.status_code == 200 else "error"}
+    except httpx.HTTPError as exc:
+        return {"status": "error", "error": type(exc).__name__}
+
+
+# Jellyfin joins here once the settings name its server.
+READINESS_PROBES: list[Probe] = [
+    Probe("database", _database_probe, _always),
+    Probe("comfyui", _comfyui_probe, _when_live),
+    Probe("ollama", _ollama_probe, _when_live),
+    Probe("dagster_webserver", _dagster_webserver_probe, _never),
+]
+
+
+def add_readiness_probe(probe: Probe) -> None:
+    READINESS_PROBES.append(probe)
+
+
+async def _bounded(probe: Probe, pool: asyncpg.Pool, settings: Settings) -> dict:
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT_S + 0.5):
+            answer = await probe.check(pool, settings)
+    except TimeoutError:
+        answer = {"status": "error", "error": "timed out"}
+    except Exception as exc:  # a failing probe is an answer, not an error of this route
+        answer = {"status": "error", "error": type(exc).__name__}
+    return {**answer, "required": probe.required(settings)}
+
+
+@public_router.get("/health/live")
+async def liveness() -> dict:
+    return {"status": "alive"}
+
+
+@router.get("/health/ready", responses={503: {"description": "a required part is down"}})
+async def readiness(request: Request) -> JSONResponse:
+    settings: Settings = request.app.state.settings
+    probes = list(READINESS_PROBES)
+    answers = await asyncio.gather(*(_bounded(p, request.app.state.pool, settings) for p in probes))
+    checks = {probe.name: answer for probe, answer in zip(probes, answers)}
+    ready = all(c["status"] == "ok" for c in checks.values() if c["required"])
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 
 async def _not_used(url: str) -> dict:

@@ -1,4 +1,9 @@
-"""Opening connections to the studio database, migrated before first use."""
+"""Opening connections to the studio database, migrated before first use.
+
+The service's pool has a connect and a command timeout: with the database stopped or stalled a
+request fails within seconds (the API answers 503) instead of waiting for it. A connection the server
+closed is replaced on the next acquire, so the service recovers by itself when the database is back.
+"""
 
 from __future__ import annotations
 
@@ -25,12 +30,31 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     """
 
 
-async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+class DatabaseUnavailable(ConnectionError):
+    """The database cannot be reached now (refused, timed out, starting or shutting down)."""
+
+
+# What connecting raises when the server is away: refused or missing socket (OSError), no answer in
+# time, or a server that is starting up or shutting down.
+UNREACHABLE = (OSError, TimeoutError, asyncpg.CannotConnectNowError, asyncpg.PostgresConnectionError)
+
+
+async def _connect_or_unavailable(*args, **kwargs) -> asyncpg.Connection:
+    try:
+        return await asyncpg.connect(*args, **kwargs)
+    except UNREACHABLE as exc:
+        raise DatabaseUnavailable(f"the database cannot be reached: {type(exc).__name__}") from exc
+
+
+async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10, connect_timeout_s: float = 2.0,
+                      command_timeout_s: float | None = 10.0) -> asyncpg.Pool:
     async with connect(url) as conn:
         await migrate(conn)
     # UTC: timestamps PostgreSQL renders as JSON (studio.review.queries) read the same on every server.
     return await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=_init_connection,
-                                     reset=_keep_session, server_settings={"TimeZone": "UTC"})
+                                     reset=_keep_session, server_settings={"TimeZone": "UTC"},
+                                     connect=_connect_or_unavailable, timeout=connect_timeout_s,
+                                     command_timeout=command_timeout_s)
 
 
 @asynccontextmanager

@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     dagster_graphql_url: str = Field("http://127.0.0.1:3000/graphql",
                                      description="Dagster's GraphQL API, for run triggers")
     max_upload_bytes: int = Field(20 * 1024 * 1024, gt=0, description="largest accepted upload")
+
+    # --- LoRA training (live backend) ---------------------------------------------------------
+    kohya_dir: Path | None = Field(None, description="kohya sd-scripts checkout (train_network.py, sdxl_train_network.py)")
+    kohya_accelerate: str = Field("accelerate", description="the `accelerate` executable of kohya's environment")
+    kohya_checkpoint_dir: Path | None = Field(None, description="folder of the styles' base checkpoints, for kohya")
+    lora_rank: int = Field(16, ge=1, le=256, description="LoRA rank (network_dim) of live trainings; alpha is half")
+    lora_epochs: int = Field(10, ge=1, le=1000, description="epochs of a live training")
     api_max_body_bytes: int = Field(1024 * 1024, gt=0, description="largest accepted request body other than an upload")
     api_allowed_hosts: CommaList = Field(
         (), description="Host names the service answers to, comma-separated; unset: the address it is reached at and localhost")

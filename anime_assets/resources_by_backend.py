@@ -13,6 +13,7 @@ from resources.image_generation import ComfyImageGeneratorResource, PreviewImage
 from resources.image_review import PreviewImageReviewerResource, VisionImageReviewerResource
 from resources.lora_trainer import training_resources
 from resources.ollama import OllamaResource
+from resources.shot_rendering import shot_resources
 from resources.studio_config import StudioConfig
 from studio.settings import Settings, load_settings
 
@@ -22,6 +23,7 @@ def build_resources(backend: str | None = None, settings: Settings | None = None
     backend = backend or settings.backend
     common = {"database": StudioDatabase(), "studio": StudioConfig(backend=backend, home=str(settings.home))}
     common.update(training_resources(backend, settings))
+    common.update(shot_resources(backend, settings))
     if backend == "preview":
         return {**common, "image_generator": PreviewImageGeneratorResource(), "image_reviewer": PreviewImageReviewerResource()}
     ollama = OllamaResource(url=settings.ollama_url, vision_model=settings.vision_model,

@@ -109,6 +109,7 @@ class FramePackShotRenderer:
         if not videos:
             raise RuntimeError(f"ComfyUI prompt {run.prompt_id} finished without a video")
         raw = out.with_name(f".{out.stem}.{os.getpid()}.comfy.mp4")
+        out.parent.mkdir(parents=True, exist_ok=True)
         raw.write_bytes(await self.comfyui.download(run, videos[0]))
         try:
             frames = await asyncio.to_thread(colour_matched_copy, raw, anchor, out)

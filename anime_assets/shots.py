@@ -1,0 +1,47 @@
+"""Shot keyframes and clips, per scene: the chain of a scene's shots rendered in order on the GPU."""
+
+import dagster as dg
+
+from anime_assets.partitions import scene_partitions
+from anime_assets.scenes import scenes
+from resources.database import StudioDatabase
+from resources.shot_rendering import ShotRendererResource
+from resources.studio_config import StudioConfig
+from studio.shots.keyframes import ensure_keyframes
+from studio.shots.render_scene import render_scene
+
+
+@dg.asset(partitions_def=scene_partitions, group_name="shots", deps=[scenes], pool="gpu",
+          kinds={"comfyui", "postgres"})
+async def shot_keyframes(context: dg.AssetExecutionContext, database: StudioDatabase, studio: StudioConfig,
+                         shot_renderer: ShotRendererResource) -> dg.MaterializeResult:
+    """The first frame of every shot that opens a chain: the scene's first shot and each cut."""
+    made = await ensure_keyframes(
+        await database.pool(), context.partition_key, studio.media_root,
+        size=(shot_renderer.keyframe_width, shot_renderer.keyframe_height),
+        allow_drawing=shot_renderer.allow_drawn_keyframes, log=context.log)
+    return dg.MaterializeResult(metadata={
+        "backend": studio.backend,
+        "keyframes": len(made),
+        "changed": sum(1 for m in made if m["changed"]),
+        "sources": dg.MetadataValue.json(made),
+    })
+
+
+@dg.asset(partitions_def=scene_partitions, group_name="shots", deps=[shot_keyframes], pool="gpu",
+          kinds={"comfyui", "ffmpeg", "postgres"})
+async def shot_clips(context: dg.AssetExecutionContext, database: StudioDatabase, studio: StudioConfig,
+                     shot_renderer: ShotRendererResource) -> dg.MaterializeResult:
+    """The scene's shots as clips, each continuing from the one before; unchanged shots are kept."""
+    renderer = shot_renderer.get_client()
+    report = await render_scene(await database.pool(), context.partition_key, renderer, studio.media_root,
+                                log=context.log)
+    return dg.MaterializeResult(metadata={
+        "backend": renderer.backend,
+        "rendered": dg.MetadataValue.json(report.rendered),
+        "kept": dg.MetadataValue.json(report.skipped),
+        "interrupted_before": dg.MetadataValue.json(report.interrupted),
+        "gpu_seconds": round(report.gpu_seconds, 3),
+        "overhead_seconds": round(report.overhead_seconds, 3),
+        "shots": dg.MetadataValue.json(report.shots),
+    })

@@ -1,0 +1,93 @@
+"""The scene planner against the Ollama double (valid, invalid-then-fixed, always invalid) and the
+template planner; proposals are written only whole and valid."""
+
+import copy
+import json
+
+import pytest
+
+from studio.cli import main as studio
+from studio.clients.ollama import OllamaClient
+from studio.story.errors import InvalidField
+from studio.story.planner import BREAKDOWN_SCHEMA, OllamaScenePlanner, PlanningFailed, TemplateScenePlanner
+from studio.story.proposals import accept_proposal, get_proposal, store_proposal, story_context
+from tests.conftest import EXAMPLE_SPEC
+from tests.doubles.ollama import OllamaDouble
+
+GOOD = {"scenes": [{
+    "title": "Harbour at dawn", "description": "Mika and Ember watch the boats return.", "location": "harbour",
+    "time_of_day": "dawn", "weather": "clearing", "mood": "relieved", "target_duration_s": 6.5,
+    "shots": [
+        {"shot_type": "establishing", "camera_angle": "high", "duration_s": 4, "first_frame": "boats on the water",
+         "motion_prompt": "boats drift in", "characters": [], "dialogue": []},
+        {"shot_type": "close_up", "camera_angle": "eye level", "duration_s": 2.5, "first_frame": "Ember yawns",
+         "motion_prompt": "ember yawns", "characters": ["ember", "mika"],
+         "dialogue": [{"character": "mika", "line": "They made it."}]},
+    ]}]}
+
+
+@pytest.fixture
+def imported(studio_env, db_url):
+    assert studio(["import", str(EXAMPLE_SPEC)]) == 0
+
+
+async def test_a_valid_answer_is_a_proposal_at_the_first_attempt(imported, db):
+    context = await story_context(db, "lantern-harbor")
+    with OllamaDouble() as ollama:
+        ollama.replies.append(GOOD)
+        proposal = await OllamaScenePlanner(OllamaClient(ollama.url)).propose(context)
+        request = ollama.requests[0]
+    assert (proposal.attempts, proposal.breakdown) == (1, GOOD)
+    assert request["format"] == BREAKDOWN_SCHEMA and request["stream"] is False
+    assert "mika" in request["messages"][-1]["content"] and "close_up" in request["messages"][-1]["content"]
+
+
+async def test_an_invalid_answer_goes_back_with_its_errors_and_the_fix_is_taken(imported, db):
+    context = await story_context(db, "lantern-harbor")
+    bad = copy.deepcopy(GOOD)
+    bad["scenes"][0]["shots"][1]["characters"] = ["bob"]
+    with OllamaDouble() as ollama:
+        ollama.replies.extend(["malformed", bad, GOOD])
+        proposal = await OllamaScenePlanner(OllamaClient(ollama.url)).propose(context)
+        requests = ollama.requests
+    assert proposal.attempts == 3
+    assert "the answer is not JSON" in requests[1]["messages"][-1]["content"]
+    assert "scenes[0].shots[1].characters[0]: 'bob' is not a character" in requests[2]["messages"][-1]["content"]
+
+
+async def test_always_invalid_fails_clearly_and_writes_nothing(imported, db):
+    context = await story_context(db, "lantern-harbor")
+    bad = copy.deepcopy(GOOD)
+    bad["scenes"][0]["target_duration_s"] = 30
+    scenes_before = await db.fetchval("SELECT count(*) FROM scenes")
+    with OllamaDouble(answer=lambda request: bad) as ollama:
+        with pytest.raises(PlanningFailed, match="no valid breakdown in 3 attempts.*target_duration_s is 30 s"):
+            await OllamaScenePlanner(OllamaClient(ollama.url)).propose(context)
+        assert len(ollama.requests) == 3
+    assert await db.fetchval("SELECT count(*) FROM scenes") == scenes_before
+    assert await db.fetchval("SELECT count(*) FROM scene_proposals") == 0
+
+
+async def test_template_planner_is_deterministic_and_valid(imported, db):
+    context = await story_context(db, "lantern-harbor")
+    a, b = await TemplateScenePlanner().propose(context), await TemplateScenePlanner().propose(context)
+    assert a.breakdown == b.breakdown and a.backend == "preview"
+    assert len(a.breakdown["scenes"]) == 2
+
+
+async def test_accepting_an_edited_proposal_writes_all_its_scenes_and_shots(imported, db):
+    proposal = await store_proposal(db, "lantern-harbor", GOOD, "ollama", 1)
+    edited = copy.deepcopy(GOOD)
+    edited["scenes"][0]["shots"][0]["duration_s"] = 40  # invalid edit: refused, nothing written
+    with pytest.raises(InvalidField, match="duration_s: 40"):
+        await accept_proposal(db, proposal["id"], edited)
+    assert await db.fetchval("SELECT count(*) FROM scenes WHERE slug = 'harbour-at-dawn'") == 0
+    edited["scenes"][0]["shots"][0]["duration_s"] = 4
+    edited["scenes"][0]["shots"][0]["motion_prompt"] = "gulls circle"
+    assert await accept_proposal(db, proposal["id"], edited) == ["harbour-at-dawn"]
+    shots = await db.fetch("SELECT shot_type, motion_prompt, first_frame, dialogue FROM shots s JOIN scenes c "
+                           "ON c.id = s.scene_id WHERE c.slug = 'harbour-at-dawn' ORDER BY position")
+    assert [s["shot_type"] for s in shots] == ["establishing", "close_up"]
+    assert shots[0]["motion_prompt"] == "gulls circle"
+    assert shots[1]["dialogue"] == [{"character": "mika", "line": "They made it."}]
+    assert (await get_proposal(db, proposal["id"]))["status"] == "accepted"

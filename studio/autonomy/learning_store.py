@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 from studio.domain.appearance import Appearance
 from studio.domain.corrections import choose_correction, reasons_from_review, strengthened
@@ -57,9 +58,23 @@ class LearningData:
     styles: dict[int, object]
     batches: dict[int, list]
     reasons: dict[int, Counter]
+    _effects: dict | None = None
+    _spaces: dict = field(default_factory=dict)
+
+    def space(self, style: GenerationParams, bounds: dict):
+        """Characters of one style share its parameter space: built once per tick."""
+        key = (style, json.dumps(bounds, sort_keys=True))
+        if key not in self._spaces:
+            self._spaces[key] = parameter_space(style, bounds)
+        return self._spaces[key]
 
     def effects(self) -> dict[str, tuple[int, int]]:
         """Approved and rejected images of batches that used each correction strategy."""
+        if self._effects is None:
+            self._effects = self._count_effects()
+        return self._effects
+
+    def _count_effects(self) -> dict[str, tuple[int, int]]:
         totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for rows in self.batches.values():
             for r in rows:
@@ -87,7 +102,7 @@ def recommend_one(data: LearningData, character_id: int, rng: random.Random, *,
     if row is None:
         return None
     style = style_params(row)
-    space = parameter_space(style, row["learning_bounds"])
+    space = data.space(style, row["learning_bounds"])
     pins = validate_pins(space, row["pins"])
     learning = project_learning and row["learning_enabled"]
     history = data.batches.get(character_id, [])
@@ -96,7 +111,7 @@ def recommend_one(data: LearningData, character_id: int, rng: random.Random, *,
     params, why = choice.params, choice.why()
     reasons = dict(data.reasons.get(character_id, {}))
     correction = choose_correction(reasons, params, space, effects=data.effects(), pins=pins,
-                                   learning_enabled=learning)
+                                   learning_enabled=learning, stats=stats)
     extra_negatives: list[str] = []
     if correction is not None:
         params = correction.params

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from studio.domain.feedback_rules import REJECTION_CATEGORIES
-from studio.domain.learning import GenerationParams, ParameterSpace, posterior_mean
+from studio.domain.learning import ArmStats, GenerationParams, ParameterSpace, posterior_mean
 
 NEW_SEED = "new_seed"
 RAISE_STEPS = "raise_steps"
@@ -84,21 +84,29 @@ class Correction:
         return f"{self.strategy} after rejections ({named or 'none'})"
 
 
-def _applied(strategy: str, params: GenerationParams, space: ParameterSpace) -> GenerationParams | None:
-    """The parameters after `strategy`, or None when it cannot change them."""
+def _better(stats: ArmStats, dimension: str, options: list):
+    """The option with the best approval so far (posterior mean); ties keep the given order."""
+    return max(options, key=lambda v: (posterior_mean(*stats.get(dimension, v)), -options.index(v)))
+
+
+def _applied(strategy: str, params: GenerationParams, space: ParameterSpace,
+             stats: ArmStats) -> GenerationParams | None:
+    """The parameters after `strategy`, or None when it cannot change them. Where a strategy has a
+    choice (which way to move cfg, which sampler), what was approved before decides."""
     if strategy == RAISE_STEPS:
         value = space.neighbour("steps", params.steps, 1)
     elif strategy == RAISE_IPADAPTER_WEIGHT:
         value = space.neighbour("ipadapter_weight", params.ipadapter_weight, 1)
     elif strategy == ADJUST_CFG:
-        # Prompt adherence first (up); at the top of the bounds, back down.
-        value = space.neighbour("cfg", params.cfg, 1) or space.neighbour("cfg", params.cfg, -1)
+        # Prompt adherence (up) unless going down did better so far.
+        moves = [v for v in (space.neighbour("cfg", params.cfg, 1), space.neighbour("cfg", params.cfg, -1)) if v]
+        value = _better(stats, "cfg", moves) if moves else None
     elif strategy in (SWITCH_SAMPLER, CHANGE_RESOLUTION):
         dimension = _DIMENSION[strategy]
         values = list(space.values(dimension))
         current = params.value(dimension)
         others = values[values.index(current) + 1:] + values[:values.index(current)] if current in values else values
-        value = others[0] if others else None
+        value = _better(stats, dimension, others) if others else None
     else:
         return params
     return None if value is None else params.with_value(_DIMENSION[strategy], value)
@@ -106,7 +114,7 @@ def _applied(strategy: str, params: GenerationParams, space: ParameterSpace) -> 
 
 def choose_correction(reasons: dict[str, int], params: GenerationParams, space: ParameterSpace, *,
                       effects: dict[str, tuple[int, int]] | None = None, pins: dict | None = None,
-                      learning_enabled: bool = True) -> Correction | None:
+                      learning_enabled: bool = True, stats: ArmStats | None = None) -> Correction | None:
     """None when there were no rejections to correct. `effects`: strategy -> (approved, rejected)."""
     reasons = {k: v for k, v in reasons.items() if v > 0}
     if not reasons:
@@ -114,7 +122,7 @@ def choose_correction(reasons: dict[str, int], params: GenerationParams, space: 
     unknown = [k for k in reasons if k not in FIXES]
     if unknown:
         raise ValueError(f"unknown rejection category {unknown[0]!r} (known: {', '.join(REJECTION_CATEGORIES)})")
-    effects, pins = effects or {}, pins or {}
+    effects, pins, stats = effects or {}, pins or {}, stats or ArmStats()
     scores: dict[str, float] = {}
     for category, count in reasons.items():
         for rank, strategy in enumerate(FIXES[category]):
@@ -124,7 +132,7 @@ def choose_correction(reasons: dict[str, int], params: GenerationParams, space: 
         dimension = _DIMENSION[strategy]
         if dimension is not None and (dimension in pins or not learning_enabled):
             continue
-        changed = _applied(strategy, params, space)
+        changed = _applied(strategy, params, space, stats)
         if changed is None:
             continue
         options[strategy] = (weight * posterior_mean(*effects.get(strategy, (0, 0))), changed)

@@ -19,6 +19,8 @@ from api.middleware import install_middleware
 from api.openapi import install_openapi
 from api.routers import characters, echo, episodes, health, page, projects, review, runs, scenes, stats
 from api.routers import training
+from api.routers import shots
+from api.routers import autonomy
 from studio.db.dsn import resolve_database_url
 from studio.db.pool import create_pool
 from studio.settings import Settings, load_settings
@@ -52,7 +54,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     # One router per domain; every data route needs a trusted network or a valid token.
     protected = [Depends(require_user)]
     for router in (review.router, projects.router, characters.router, scenes.router, episodes.router,
-                   runs.router, stats.router, health.router, echo.router, training.router):
+                   runs.router, stats.router, health.router, echo.router, training.router, shots.router,
+                   autonomy.router):
         app.include_router(router, dependencies=protected)
     app.include_router(page.router)  # the review page and its static files
     app.include_router(health.public_router)  # liveness: no auth, no database

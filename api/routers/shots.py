@@ -1,0 +1,137 @@
+"""Planning and rendering shots.
+
+GET  /api/motion-presets                                 the shot types with camera move, duration, motion prompt
+POST /api/projects/{project}/scene-proposals             the planner's proposal (nothing is written but the proposal)
+GET  /api/scene-proposals/{id};  POST .../accept          accept it, optionally edited (written whole or not at all)
+GET  /api/scenes/{scene}/render-status                   per shot: status, stale and why; ETA in minutes
+PATCH /api/scenes/{scene}/shots/{key}/render             edit what the picture depends on; answers what became stale
+POST /api/scenes/{scene}/shots/{key}/rerender            render this shot again on the next scene render
+GET  /api/scenes/{scene}/shots/{key}/clip                the clip (HTTP range requests, so a browser can seek)
+GET  /api/scenes/{scene}/shots/{key}/frames/{which}      keyframe | start | last, as PNG
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import Body, HTTPException
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import AppSettings, Connection, MediaRoot
+from api.routers.story_routing import story_router
+from studio.clients.ollama import OllamaClient
+from studio.domain.motion_presets import MOTION_PRESETS
+from studio.domain.scene_plan import MAX_SHOT_S, MIN_SHOT_S
+from studio.shots import status as shot_status
+from studio.shots.renderers import FramePackShotRenderer, PreviewShotRenderer
+from studio.story import proposals
+from studio.story.planner import OllamaScenePlanner, PlanningFailed, TemplateScenePlanner
+
+router = story_router("shots")
+
+
+class ProposalRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scenes: int = Field(2, ge=1, le=12)
+
+
+class AcceptRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    breakdown: dict[str, Any] | None = None  # the person's edited breakdown; omitted: as proposed
+
+
+class DialogueLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    character: str = Field(min_length=1)
+    line: str = Field(min_length=1)
+
+
+class ShotRenderEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    shot_type: Literal[tuple(MOTION_PRESETS)] | None = None  # type: ignore[valid-type]
+    motion_prompt: str | None = None
+    first_frame: str | None = None
+    cut: bool | None = None
+    seed: int | None = Field(None, ge=0, le=2**63 - 1)
+    keyframe_image_id: int | None = None
+    duration_s: float | None = Field(None, ge=MIN_SHOT_S, le=MAX_SHOT_S)
+    dialogue: list[DialogueLine] | None = None
+
+
+def _renderer(settings):
+    # The same inputs the shot_clips asset hashes with its default configuration.
+    if settings.backend == "preview":
+        return PreviewShotRenderer()
+    return FramePackShotRenderer(None, model="FramePackI2V_HY_bf16.safetensors")
+
+
+@router.get("/motion-presets")
+async def motion_presets() -> list[dict]:
+    return [p.as_dict() for p in MOTION_PRESETS.values()]
+
+
+@router.post("/projects/{project}/scene-proposals", status_code=201)
+async def propose_scenes(conn: Connection, settings: AppSettings, project: str,
+                         body: ProposalRequest = Body(default_factory=ProposalRequest)) -> dict:
+    context = await proposals.story_context(conn, project)
+    planner = (TemplateScenePlanner() if settings.backend == "preview" else OllamaScenePlanner(
+        OllamaClient(settings.ollama_url, text_model=settings.text_model)))
+    try:
+        proposal = await planner.propose(context, body.scenes)
+    except PlanningFailed as failure:
+        raise HTTPException(502, detail={"message": str(failure), "errors": failure.errors}) from None
+    return await proposals.store_proposal(conn, project, proposal.breakdown, proposal.backend, proposal.attempts)
+
+
+@router.get("/scene-proposals/{proposal_id}")
+async def get_proposal(conn: Connection, proposal_id: int) -> dict:
+    return await proposals.get_proposal(conn, proposal_id)
+
+
+@router.post("/scene-proposals/{proposal_id}/accept")
+async def accept_proposal(conn: Connection, proposal_id: int,
+                          body: AcceptRequest = Body(default_factory=AcceptRequest)) -> dict:
+    return {"scenes": await proposals.accept_proposal(conn, proposal_id, body.breakdown)}
+
+
+@router.get("/scenes/{scene}/render-status")
+async def render_status(conn: Connection, settings: AppSettings, media_root: MediaRoot, scene: str) -> dict:
+    return await shot_status.render_status(conn, scene, _renderer(settings), media_root)
+
+
+@router.patch("/scenes/{scene}/shots/{key}/render")
+async def edit_shot(conn: Connection, settings: AppSettings, media_root: MediaRoot, scene: str, key: str,
+                    body: ShotRenderEdit) -> dict:
+    changes = body.model_dump(exclude_unset=True)
+    await shot_status.edit_shot(conn, scene, key, changes)
+    return await shot_status.render_status(conn, scene, _renderer(settings), media_root)
+
+
+@router.post("/scenes/{scene}/shots/{key}/rerender")
+async def rerender_shot(conn: Connection, settings: AppSettings, media_root: MediaRoot, scene: str, key: str) -> dict:
+    await shot_status.force_rerender(conn, scene, key)
+    return await shot_status.render_status(conn, scene, _renderer(settings), media_root)
+
+
+def _file(media_root, relative: str | None, what: str, media_type: str) -> FileResponse:
+    if not relative or not (media_root / relative).is_file():
+        raise HTTPException(404, detail=f"{what} has not been rendered yet")
+    return FileResponse(media_root / relative, media_type=media_type)
+
+
+@router.get("/scenes/{scene}/shots/{key}/clip")
+async def shot_clip(conn: Connection, media_root: MediaRoot, scene: str, key: str) -> FileResponse:
+    shot = await shot_status.shot_by_key(conn, scene, key)
+    return _file(media_root, shot["clip_path"], f"the clip of shot {key}", "video/mp4")
+
+
+@router.get("/scenes/{scene}/shots/{key}/frames/{which}")
+async def shot_frame(conn: Connection, media_root: MediaRoot, scene: str, key: str,
+                     which: Literal["keyframe", "start", "last"]) -> FileResponse:
+    shot = await shot_status.shot_by_key(conn, scene, key)
+    if which == "start":
+        relative = await conn.fetchval("SELECT start_frame_path FROM shots WHERE id = $1", shot["id"])
+    else:
+        relative = shot["keyframe_path" if which == "keyframe" else "last_frame_path"]
+    return _file(media_root, relative, f"the {which} frame of shot {key}", "image/png")

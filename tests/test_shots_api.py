@@ -1,0 +1,104 @@
+"""Shot planning and render routes over HTTP, on the example project rendered with the preview backend."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.routers import shots
+from studio.cli import main as studio
+from studio.db.pool import create_pool
+from studio.settings import load_settings
+from studio.shots.keyframes import ensure_keyframes
+from studio.shots.render_scene import render_scene
+from studio.shots.renderers import PreviewShotRenderer
+from tests.api_server import serve_api, with_routers
+from tests.conftest import EXAMPLE_SPEC
+
+SCENE = "lamp-goes-out"
+
+
+def _render(db_url, media_root):
+    async def go():
+        pool = await create_pool(db_url, max_size=3)
+        try:
+            await ensure_keyframes(pool, SCENE, media_root, size=(256, 144), allow_drawing=True,
+                                   log=logging.getLogger("test"))
+            return await render_scene(pool, SCENE, PreviewShotRenderer(256, 144, 24.0), media_root,
+                                      log=logging.getLogger("test"))
+        finally:
+            await pool.close()
+
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def api(studio_env, db_url):
+    assert studio(["import", str(EXAMPLE_SPEC)]) == 0
+    settings = load_settings()
+    _render(db_url, settings.media_root)
+    app = with_routers(create_app(settings, database_url=db_url), shots.router)
+    with serve_api(app) as url, httpx.Client(base_url=url, timeout=20) as client:
+        yield client
+
+
+def test_status_edits_mark_what_becomes_stale(api):
+    status = api.get(f"/api/scenes/{SCENE}/render-status").json()
+    keys = [s["key"] for s in status["shots"]]
+    assert status["stale"] == [] and status["eta_minutes"] == 0
+    assert all(s["status"] == "rendered" for s in status["shots"])
+    # Dialogue does not change the picture ...
+    edited = api.patch(f"/api/scenes/{SCENE}/shots/{keys[0]}/render",
+                       json={"dialogue": [{"character": "mika", "line": "Hold on!"}]})
+    assert edited.status_code == 200 and edited.json()["stale"] == []
+    # ... the motion prompt does, for the shot and the rest of its chain.
+    edited = api.patch(f"/api/scenes/{SCENE}/shots/{keys[1]}/render", json={"motion_prompt": "she spins round"}).json()
+    assert edited["stale"] == keys[1:]
+    by_key = {s["key"]: s for s in edited["shots"]}
+    assert by_key[keys[1]]["stale_reason"] == "its inputs changed"
+    assert by_key[keys[2]]["stale_reason"] == "the previous shot is rendered again"
+    assert edited["eta_minutes"] > 0
+    rerender = api.post(f"/api/scenes/{SCENE}/shots/{keys[0]}/rerender").json()
+    assert rerender["stale"] == keys
+
+
+def test_bad_edits_name_the_field_and_unknown_shots_are_404(api):
+    key = api.get(f"/api/scenes/{SCENE}/render-status").json()["shots"][0]["key"]
+    bad = api.patch(f"/api/scenes/{SCENE}/shots/{key}/render", json={"shot_type": "dolly"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "shot_type"
+    bad = api.patch(f"/api/scenes/{SCENE}/shots/{key}/render", json={"keyframe_image_id": 999})
+    assert bad.status_code == 422 and "not an approved image" in bad.text
+    assert api.patch(f"/api/scenes/{SCENE}/shots/nope/render", json={}).status_code == 404
+    assert api.get("/api/scenes/nowhere/render-status").status_code == 404
+
+
+def test_clip_supports_range_requests_and_frames_are_served(api):
+    key = api.get(f"/api/scenes/{SCENE}/render-status").json()["shots"][1]["key"]
+    whole = api.get(f"/api/scenes/{SCENE}/shots/{key}/clip")
+    assert whole.status_code == 200 and whole.headers["content-type"] == "video/mp4"
+    assert whole.headers["accept-ranges"] == "bytes"
+    part = api.get(f"/api/scenes/{SCENE}/shots/{key}/clip", headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206
+    assert part.headers["content-range"] == f"bytes 100-199/{len(whole.content)}"
+    assert part.content == whole.content[100:200]
+    last = api.get(f"/api/scenes/{SCENE}/shots/{key}/frames/last")
+    start = api.get(f"/api/scenes/{SCENE}/shots/{key}/frames/start")
+    assert last.content[:8] == b"\x89PNG\r\n\x1a\n" and start.status_code == 200
+    assert api.get(f"/api/scenes/{SCENE}/shots/{key}/frames/keyframe").status_code == 404  # continues a chain
+    assert api.get(f"/api/scenes/{SCENE}/shots/{key}/frames/middle").status_code == 422
+
+
+def test_presets_and_a_preview_proposal_accepted_through_the_api(api):
+    presets = api.get("/api/motion-presets").json()
+    assert {p["shot_type"] for p in presets} >= {"establishing", "close_up"}
+    proposal = api.post("/api/projects/lantern-harbor/scene-proposals", json={"scenes": 1})
+    assert proposal.status_code == 201, proposal.text
+    body = proposal.json()
+    assert body["backend"] == "preview" and len(body["breakdown"]["scenes"]) == 1
+    accepted = api.post(f"/api/scene-proposals/{body['id']}/accept", json={})
+    assert accepted.status_code == 200 and len(accepted.json()["scenes"]) == 1
+    assert api.post(f"/api/scene-proposals/{body['id']}/accept", json={}).status_code == 409

@@ -13,7 +13,7 @@ import typing
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.middleware.auth_gate import is_public
 
@@ -36,14 +36,14 @@ def _answers_file(route: APIRoute) -> bool:
     return isinstance(returned, type) and issubclass(returned, FileResponse)
 
 
-def _complete_operation(operation: dict, route: APIRoute, method: str) -> None:
+def _complete_operation(operation: dict, route: APIRoute, path: str, method: str) -> None:
     answers = operation.setdefault("responses", {})
-    protected = not is_public(route.path_format)
+    protected = not is_public(path)
     if _answers_file(route):
         answers["200"] = {"description": "the file",
                           "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES}}
     extra = {"400": _error("the Host header names a host this service does not answer to")}
-    if "{" in route.path_format:
+    if "{" in path:
         extra["404"] = _error("no such resource")
     if protected:
         extra["401"] = _error("not on a trusted network and no valid bearer token",
@@ -74,12 +74,14 @@ def install_openapi(app: FastAPI) -> None:
                         "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
                         "msg": {"type": "string"}, "type": {"type": "string"}}}}}})
             components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
-            for route in app.routes:
+            # Included routers are nested in app.routes; FastAPI's own walk gives each route its full path.
+            for context in iter_route_contexts(app.routes):
+                route = context.original_route
                 if isinstance(route, APIRoute) and route.include_in_schema:
                     for method in route.methods:
-                        operation = document["paths"].get(route.path_format, {}).get(method.lower())
+                        operation = document["paths"].get(context.path, {}).get(method.lower())
                         if operation is not None:
-                            _complete_operation(operation, route, method.lower())
+                            _complete_operation(operation, route, context.path, method.lower())
             app.openapi_schema = document
         return app.openapi_schema
 

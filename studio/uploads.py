@@ -1,5 +1,9 @@
 """Accepting image bytes from outside: type by content, size limits, no decompression bombs.
 
+What is stored is re-encoded from the decoded pixels, never the bytes as sent: anything appended to
+or hidden around the image (HTML, a ZIP, a second image) does not survive. Kept is what provenance
+needs: PNG text chunks (ComfyUI writes its prompt and workflow there), EXIF and the ICC profile.
+
 Files are stored under a generated content name, written to a temporary name and renamed, so a
 failed or concurrent upload never leaves a half-written file where a reader could find it.
 """
@@ -14,7 +18,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 ALLOWED_FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
 MAX_PIXELS = 40_000_000  # 8k x 5k; generated frames are far smaller
@@ -49,6 +53,8 @@ def check_image(data: bytes, *, max_bytes: int, field: str = "file") -> CheckedI
                 probe.verify()
             with Image.open(io.BytesIO(data)) as full:
                 full.load()  # verify() skips pixel data; a truncated file only fails here
+                if fmt in ALLOWED_FORMATS:
+                    data = _reencoded(full, fmt)
     except UploadRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -58,6 +64,26 @@ def check_image(data: bytes, *, max_bytes: int, field: str = "file") -> CheckedI
     if fmt not in ALLOWED_FORMATS:
         raise UploadRejected(f"{field}: {fmt} images are not accepted (PNG, JPEG or WebP)")
     return CheckedImage(data, fmt, ALLOWED_FORMATS[fmt], width, height, hashlib.sha256(data).hexdigest())
+
+
+def _reencoded(image: Image.Image, fmt: str) -> bytes:
+    options: dict = {}
+    if icc := image.info.get("icc_profile"):
+        options["icc_profile"] = icc
+    if exif := image.info.get("exif"):
+        options["exif"] = exif
+    if fmt == "PNG":
+        text = PngImagePlugin.PngInfo()
+        for key, value in getattr(image, "text", {}).items():
+            text.add_text(key, value)
+        options["pnginfo"] = text
+    elif fmt == "JPEG":
+        options.update(quality=95, subsampling="keep" if image.mode != "P" else 0)
+    else:
+        options.update(lossless=bool(image.info.get("lossless")), quality=95)
+    out = io.BytesIO()
+    image.save(out, format=fmt, **options)
+    return out.getvalue()
 
 
 def write_atomically(target: Path, data: bytes) -> None:

@@ -16,9 +16,10 @@ from fastapi.responses import FileResponse, Response
 from api.deps import AppSettings, CurrentUser, MediaRoot, Pool, VisionOllama
 from api.schemas.review import (ApproveIn, BulkIn, BulkOut, CharacterCounts, ImageOut, PendingPage, ReassignIn,
                                 RejectIn)
+from api.schemas.bounds import ImageId, ThumbSize
 from studio.review import decisions, queries
 from studio.review.ingest import ingest_image
-from studio.review.media_files import MAX_THUMB, MIN_THUMB, ensure_thumbnail, media_type, resolve_media_path
+from studio.review.media_files import ensure_thumbnail, media_type, resolve_media_path
 from studio.review.rereview import rereview
 
 router = APIRouter(prefix="/api", tags=["review"])
@@ -45,7 +46,7 @@ async def pending(project: str | None = None, character: str | None = None,
                   min_score: float | None = Query(None, ge=0, le=1),
                   max_score: float | None = Query(None, ge=0, le=1),
                   non_human: bool | None = None, limit: int = Query(50, ge=1, le=queries.MAX_PAGE),
-                  after: str | None = None, *, pool: Pool) -> Response:
+                  after: str | None = Query(None, max_length=64), *, pool: Pool) -> Response:
     page = await queries.pending_page(pool, project=project, character=character, status=status,
                                       min_score=min_score, max_score=max_score, non_human=non_human,
                                       limit=limit, after=after)
@@ -66,14 +67,14 @@ async def _media_file(pool: asyncpg.Pool, media_root: Path, image_id: int) -> tu
 
 
 @router.get("/images/{image_id}/file")
-async def image_file(image_id: int, pool: Pool, media_root: MediaRoot) -> FileResponse:
+async def image_file(image_id: ImageId, pool: Pool, media_root: MediaRoot) -> FileResponse:
     path, _ = await _media_file(pool, media_root, image_id)
     return FileResponse(path, media_type=media_type(path), headers=FILE_HEADERS)
 
 
 @router.get("/images/{image_id}/thumb")
-async def image_thumb(image_id: int, pool: Pool, media_root: MediaRoot,
-                      size: int = Query(256, ge=MIN_THUMB, le=MAX_THUMB)) -> FileResponse:
+async def image_thumb(image_id: ImageId, pool: Pool, media_root: MediaRoot,
+                      size: ThumbSize = 256) -> FileResponse:
     path, sha256 = await _media_file(pool, media_root, image_id)
     try:
         thumb, created = await asyncio.to_thread(ensure_thumbnail, media_root, path, sha256, size)
@@ -90,25 +91,25 @@ async def bulk(body: BulkIn, user: CurrentUser, pool: Pool) -> BulkOut:
 
 
 @router.post("/images/{image_id}/approve", response_model=ImageOut)
-async def approve(image_id: int, user: CurrentUser, pool: Pool, body: ApproveIn | None = None) -> Response:
+async def approve(image_id: ImageId, user: CurrentUser, pool: Pool, body: ApproveIn | None = None) -> Response:
     await decisions.approve(pool, image_id, user.name)
     return await _image_out(pool, image_id)
 
 
 @router.post("/images/{image_id}/reject", response_model=ImageOut)
-async def reject(image_id: int, body: RejectIn, user: CurrentUser, pool: Pool) -> Response:
+async def reject(image_id: ImageId, body: RejectIn, user: CurrentUser, pool: Pool) -> Response:
     await decisions.reject(pool, image_id, user.name, body.categories, body.comment)
     return await _image_out(pool, image_id)
 
 
 @router.post("/images/{image_id}/reassign", response_model=ImageOut)
-async def reassign(image_id: int, body: ReassignIn, user: CurrentUser, pool: Pool) -> Response:
+async def reassign(image_id: ImageId, body: ReassignIn, user: CurrentUser, pool: Pool) -> Response:
     await decisions.reassign(pool, image_id, body.character, user.name)
     return await _image_out(pool, image_id)
 
 
 @router.post("/images/{image_id}/review", response_model=ImageOut)
-async def review_again(image_id: int, pool: Pool, settings: AppSettings, ollama: VisionOllama) -> Response:
+async def review_again(image_id: ImageId, pool: Pool, settings: AppSettings, ollama: VisionOllama) -> Response:
     await rereview(pool, image_id, media_root=settings.media_root, backend=settings.backend, ollama=ollama)
     return await _image_out(pool, image_id)
 

@@ -11,6 +11,7 @@ from fastapi import Body, Response, status
 
 from api.deps import ProjectFilter, Connection
 from api.routers.story_routing import story_router
+from api.schemas.bounds import DbId, ShotId
 from api.schemas.story import SceneCreate, SceneDetail, SceneOut, SceneUpdate, ShotCreate, ShotOut, ShotUpdate
 from studio.story import scenes, shots
 
@@ -56,17 +57,17 @@ async def create_shot(conn: Connection, slug: str, body: ShotCreate) -> ShotOut:
 
 @router.put("/scenes/{slug}/shots/order")
 async def reorder_shots(conn: Connection, slug: str,
-                        shot_ids: list[int] = Body(..., description="every shot id, in the new order"),
+                        shot_ids: list[DbId] = Body(..., description="every shot id, in the new order"),
                         ) -> list[ShotOut]:
     return await shots.reorder_shots(conn, slug, shot_ids)
 
 
 @router.patch("/scenes/{slug}/shots/{shot_id}")
-async def update_shot(conn: Connection, slug: str, shot_id: int, body: ShotUpdate) -> ShotOut:
+async def update_shot(conn: Connection, slug: str, shot_id: ShotId, body: ShotUpdate) -> ShotOut:
     return await shots.update_shot(conn, slug, shot_id, body.model_dump(exclude_unset=True))
 
 
 @router.delete("/scenes/{slug}/shots/{shot_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_shot(conn: Connection, slug: str, shot_id: int) -> Response:
+async def delete_shot(conn: Connection, slug: str, shot_id: ShotId) -> Response:
     await shots.delete_shot(conn, slug, shot_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.bounds import BoundedText, DbId
 from studio.domain.review import ChecklistItem
 from studio.review.decisions import MAX_BULK
 
@@ -69,22 +70,22 @@ class RejectIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Checked against REJECTION_CATEGORIES by studio.review.decisions, which names an unknown one.
-    categories: list[str] = Field(min_length=1)
+    categories: list[BoundedText] = Field(min_length=1, max_length=50)
     comment: str = Field("", max_length=2000)
 
 
 class ReassignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    character: str = Field(min_length=1)
+    character: str = Field(min_length=1, max_length=200)
 
 
 class BulkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["approve", "reject"]
-    ids: list[int] = Field(min_length=1, max_length=MAX_BULK)
-    categories: list[str] = Field(default_factory=list)
+    ids: list[DbId] = Field(min_length=1, max_length=MAX_BULK)
+    categories: list[BoundedText] = Field(default_factory=list, max_length=50)
     comment: str = Field("", max_length=2000)
 
 

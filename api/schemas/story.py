@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, create_model
 
+from api.schemas.bounds import Position
 from studio.domain.appearance import Appearance
 from studio.spec.models import (CharacterSpec, DialogueLine, EpisodeSceneSpec, EpisodeSpec, LoraSpec, ProjectSpec,
                                 SceneSpec, ShotSpec, StorylineSpec, StyleSpec, WorldSpec)
@@ -139,7 +140,7 @@ class ReferenceAdded(BaseModel):
 
 class ShotCreate(ShotSpec):
     # Where the shot goes (1 = first); omitted: after the last shot.
-    position: int | None = Field(None, ge=1)
+    position: Position | None = None
 
 
 ShotUpdate = spec_patch("ShotUpdate", ShotSpec, tuple(ShotSpec.model_fields))

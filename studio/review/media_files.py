@@ -18,7 +18,9 @@ from PIL import Image, ImageOps
 from studio.uploads import write_atomically
 
 THUMB_DIR = "thumbs"
-MIN_THUMB, MAX_THUMB = 64, 1024
+# The only sizes made: each is a cache folder, so an open range would let callers fill the disk.
+THUMB_SIZES = (64, 128, 256, 512, 1024)
+MIN_THUMB, MAX_THUMB = THUMB_SIZES[0], THUMB_SIZES[-1]
 MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 
 # Two requests for the same missing thumbnail render it once: it is made under one of these locks
@@ -43,8 +45,8 @@ def media_type(path: Path) -> str:
 
 
 def thumbnail_path(media_root: Path, sha256: str, size: int) -> Path:
-    if not MIN_THUMB <= size <= MAX_THUMB:
-        raise ValueError(f"thumbnail size must be between {MIN_THUMB} and {MAX_THUMB}")
+    if size not in THUMB_SIZES:
+        raise ValueError(f"thumbnail size must be one of {THUMB_SIZES}")
     if not sha256.isalnum():
         raise ValueError("not a content hash")
     return media_root.resolve() / THUMB_DIR / str(size) / f"{sha256}.webp"

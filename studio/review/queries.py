@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 STATUSES = ("pending", "approved", "rejected")
 MAX_PAGE = 200
+BIGINT_MAX = 2**63 - 1  # images.id is a bigint: a cursor past it names no image and cannot be bound
 # The seed system's marker for non-human characters, matched case-insensitively.
 NON_HUMAN_SQL = "coalesce(c.appearance_data->>'species', '') ILIKE '%not human%'"
 
@@ -61,7 +62,7 @@ def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = text.partition(":")
-        if prefix != "id" or not value.isdigit():
+        if prefix != "id" or not value.isdigit() or len(value) > 19 or int(value) > BIGINT_MAX:
             raise ValueError
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):

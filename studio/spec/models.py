@@ -31,7 +31,7 @@ class StyleSpec(_Strict):
     slug: str = Slug
     checkpoint: str = Text
     lora: LoraSpec | None = None
-    cfg: float = Field(7.0, gt=0, le=30)
+    cfg: float = Field(7.0, ge=0.01, le=30)  # a real column: a tinier value would be stored as 0
     steps: int = Field(25, ge=1, le=150)
     sampler: str = "euler"
     scheduler: str = "normal"
@@ -74,7 +74,7 @@ class DialogueLine(_Strict):
 class ShotSpec(_Strict):
     description: str = Text
     camera: str = ""
-    duration_s: float = Field(3.0, gt=0, le=120)
+    duration_s: float = Field(3.0, ge=0.01, le=120)  # real, CHECK > 0: a tinier value rounds to 0
     characters: list[str] = Field(default_factory=list)
     dialogue: list[DialogueLine] = Field(default_factory=list)
 
@@ -98,8 +98,8 @@ class EpisodeSceneSpec(_Strict):
 
 class EpisodeSpec(_Strict):
     slug: str = Slug
-    number: int = Field(ge=1)
-    season: int = Field(1, ge=1)
+    number: int = Field(ge=1, le=2**31 - 1)  # integer column
+    season: int = Field(1, ge=1, le=2**31 - 1)
     title: str = Text
     synopsis: str = ""
     scenes: list[EpisodeSceneSpec] = Field(min_length=1)

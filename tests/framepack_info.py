@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
+import tempfile
 from pathlib import Path
+
+from PIL import Image
+
+from studio.media.clips import preview_clip
 
 COMFY_FIXTURES = Path(__file__).resolve().parents[2] / "shared/fixtures/comfyui"
 INSTALLED = json.loads((Path(__file__).with_name("fixtures") / "framepack_installed.json").read_text())
@@ -30,3 +35,20 @@ def framepack_object_info(*, with_f1: bool = False) -> dict:
         node["name"] = node["display_name"] = f1["name"]
         info[f1["name"]] = node
     return info
+
+
+def framepack_video(double):
+    """The double's FramePack output: a real mp4 from the uploaded start frame, at the bucket's size."""
+
+    def render(workflow: dict, prompt_id: str, index: int) -> bytes:
+        start = double.input_dir / workflow["start_image"]["inputs"]["image"]
+        seconds = workflow["sampler"]["inputs"]["total_second_length"]
+        with tempfile.TemporaryDirectory() as tmp:
+            with Image.open(start) as image:
+                bucket = image.resize((image.width // 16 * 16, image.height // 16 * 16))
+                bucket.save(Path(tmp) / "start.png")
+            preview_clip(Path(tmp) / "start.png", Path(tmp) / "out.mp4", duration_s=seconds, fps=30, zoom=1.05,
+                         pan=(0.02, 0.0))
+            return (Path(tmp) / "out.mp4").read_bytes()
+
+    return render

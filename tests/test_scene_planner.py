@@ -2,7 +2,6 @@
 template planner; proposals are written only whole and valid."""
 
 import copy
-import json
 
 import pytest
 

@@ -2,12 +2,8 @@
 ComfyUI double running the FramePack workflow (video back under `gifs`)."""
 
 import asyncio
-import tempfile
-from pathlib import Path
 
 import dagster as dg
-import pytest
-from PIL import Image
 
 from anime_assets.shots import shot_clips, shot_keyframes
 from resources.comfyui import ComfyUIResource
@@ -16,10 +12,10 @@ from resources.shot_rendering import FramePackShotRendererResource, PreviewShotR
 from resources.studio_config import StudioConfig
 from studio.cli import main as studio
 from studio.db.pool import connect
-from studio.media.clips import media_info, preview_clip
+from studio.media.clips import media_info
 from tests.conftest import EXAMPLE_SPEC
 from tests.doubles.comfyui import ComfyUIDouble
-from tests.framepack_info import FRAMEPACK_MODEL, installed_models
+from tests.framepack_info import FRAMEPACK_MODEL, framepack_video, installed_models
 from tests.shot_scene import make_scene
 
 POOLS = {"concurrency": {"pools": {"default_limit": 1}}}
@@ -59,23 +55,6 @@ def test_preview_renders_the_example_scene_and_a_second_run_keeps_every_clip(stu
     assert meta["rendered"].value == [] and len(meta["kept"].value) == 3
 
 
-def _real_video(double: ComfyUIDouble):
-    """The double's FramePack output: a real mp4 from the uploaded start frame, at the bucket's size."""
-
-    def render(workflow: dict, prompt_id: str, index: int) -> bytes:
-        start = double.input_dir / workflow["start_image"]["inputs"]["image"]
-        seconds = workflow["sampler"]["inputs"]["total_second_length"]
-        with tempfile.TemporaryDirectory() as tmp:
-            with Image.open(start) as image:
-                bucket = image.resize((image.width // 16 * 16, image.height // 16 * 16))
-                bucket.save(Path(tmp) / "start.png")
-            preview_clip(Path(tmp) / "start.png", Path(tmp) / "out.mp4", duration_s=seconds, fps=30, zoom=1.05,
-                         pan=(0.02, 0.0))
-            return (Path(tmp) / "out.mp4").read_bytes()
-
-    return render
-
-
 def test_live_renders_through_comfyui_with_the_framepack_workflow(studio_env, db_url):
     async def seed():
         async with connect(db_url) as conn:
@@ -83,7 +62,7 @@ def test_live_renders_through_comfyui_with_the_framepack_workflow(studio_env, db
 
     keys = asyncio.run(seed())
     double = ComfyUIDouble()
-    double.render_video = _real_video(double)
+    double.render_video = framepack_video(double)
     for class_type, input_name, name in installed_models():
         double.install(class_type, input_name, name)
     with double:

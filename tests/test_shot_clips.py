@@ -14,7 +14,7 @@ from PIL import Image
 
 from studio.db.pool import connect, create_pool
 from studio.media.clips import (ChannelStats, colour_matched_copy, extract_last_frame, first_frame, load_rgb,
-                                media_info, preview_clip, psnr, sha256_file)
+                                media_info, psnr, sha256_file)
 from studio.shots.keyframes import ensure_keyframes
 from studio.shots.render_scene import render_scene
 from studio.shots.renderers import PreviewShotRenderer

@@ -167,3 +167,14 @@ def test_episodes_and_running_order(story_api):
     assert api.delete("/api/episodes/lantern-harbor-e02").status_code == 404
     e02 = [e["action"] for e in story_api.catalog_events() if e["slug"] == "lantern-harbor-e02"]
     assert e02 == ["created", "updated", "updated", "updated", "deleted"]
+
+
+def test_shot_keys_follow_their_shots_when_reordered(story_api):
+    api = story_api.client
+    before = {s["id"]: s["shot_key"] for s in api.get(f"{SCENE}/shots").json()}
+    assert len(set(before.values())) == 3 and all(before.values())
+    ids = _shot_ids(api)
+    assert api.put(f"{SCENE}/shots/order", json=[ids[2], ids[0], ids[1]]).status_code == 200
+    after = api.get(f"{SCENE}/shots").json()
+    assert [s["shot_key"] for s in after] == [before[ids[2]], before[ids[0]], before[ids[1]]]
+    assert all(s["shot_type"] == "medium" and s["cut"] is False for s in after)

@@ -160,6 +160,12 @@ class ShotOut(_Stamped):
     seed: int | None
     input_hash: str | None
     gpu_seconds: float | None
+    # Render settings (edited through /api/scenes/{slug}/shots/{key}/render, api/routers/shots.py).
+    shot_key: str
+    shot_type: str
+    motion_prompt: str
+    cut: bool
+    rendered_duration_s: float | None
 
 
 class SceneCreate(_Request):

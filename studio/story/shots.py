@@ -17,6 +17,7 @@ from studio.story.sql import catalog_changed, locked_row, update_columns
 SHOT_SQL = """
 SELECT id, position, description, camera, duration_s::numeric::float8 AS duration_s, characters, dialogue,
        status, clip_path, last_frame_path, seed, input_hash, gpu_seconds::numeric::float8 AS gpu_seconds,
+       shot_key, shot_type, motion_prompt, cut, rendered_duration_s::numeric::float8 AS rendered_duration_s,
        created_at, updated_at
   FROM shots
 """

@@ -83,3 +83,48 @@ def test_live_renders_through_comfyui_with_the_framepack_workflow(studio_env, db
     media = studio_env / "media"
     assert sent == (media / rows[0]["last_frame_path"]).read_bytes()
     assert media_info(media / rows[1]["clip_path"]).video.width == 192  # the bucket of the 200 px keyframe
+
+
+def test_a_shot_that_fails_in_comfyui_is_failed_and_the_next_run_renders_from_there(studio_env, db_url):
+    async def seed():
+        async with connect(db_url) as conn:
+            return await make_scene(conn, shots=3, duration_s=1.2)
+
+    keys = asyncio.run(seed())
+    double = ComfyUIDouble()
+    double.render_video = framepack_video(double)
+    for class_type, input_name, name in installed_models():
+        double.install(class_type, input_name, name)
+    with double:
+        renderer = FramePackShotRendererResource(comfyui=ComfyUIResource(urls=[double.url], poll_interval_s=0.2),
+                                                 model=FRAMEPACK_MODEL, steps=4, keyframe_width=160,
+                                                 keyframe_height=96)
+        _fail_second_job(double)
+        first = materialize_quietly(db_url, studio_env, renderer)
+        assert not first.success
+        rows = fetch(db_url, "SELECT status, render_error FROM shots ORDER BY position")
+        assert [r["status"] for r in rows] == ["rendered", "failed", "planned"]
+        assert "mat1 and mat2" in rows[1]["render_error"]
+        again = materialize(db_url, studio_env, "harbour-night", renderer)
+    meta = again.asset_materializations_for_node("shot_clips")[0].metadata
+    assert meta["kept"].value == keys[:1] and meta["rendered"].value == keys[1:]
+
+
+def _fail_second_job(double: ComfyUIDouble) -> None:
+    """The second job that runs fails in its sampler (run4's execution_error); the first succeeds."""
+    original, calls = double.take_failure, []
+
+    def take_failure():
+        calls.append(1)
+        return "runtime" if len(calls) == 2 else original()
+
+    double.take_failure = take_failure
+
+
+def materialize_quietly(db_url, home, renderer):
+    resources = {"database": StudioDatabase(url=db_url), "studio": StudioConfig(backend="preview", home=str(home)),
+                 "shot_renderer": renderer}
+    with dg.instance_for_test(overrides=POOLS) as instance:
+        instance.add_dynamic_partitions("scene", ["harbour-night"])
+        return dg.materialize([shot_keyframes, shot_clips], partition_key="harbour-night", instance=instance,
+                              resources=resources, raise_on_error=False)

@@ -85,7 +85,11 @@ def run_demo(spec_path: Path) -> int:
                 status = "ok" if result.success else "FAILED"
                 details = _summary(result) if result.success else ""
                 print(f"  {job_name} [{key}]: {status} (run {result.run_id[:8]})" + (f": {details}" if details else ""))
+        from studio.autonomy.demo_step import demo_autonomy  # batches asked for by the sensor, no person
+        failures += demo_autonomy(defs, instance, QUIET_RUN)
         from studio.training.demo_step import demo_training  # a preview LoRA for a character at its target
         failures += demo_training(defs, instance, QUIET_RUN)
+        from studio.shots.demo_step import demo_shots  # every scene's shots, preview clips by default
+        failures += demo_shots(defs, instance, QUIET_RUN)
     print(f"demo finished in {time.monotonic() - started:.1f}s with {failures} failed run(s)")
     return 1 if failures else 0

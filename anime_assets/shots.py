@@ -1,25 +1,36 @@
 """Shot keyframes and clips, per scene: the chain of a scene's shots rendered in order on the GPU."""
 
 import dagster as dg
+from pydantic import Field
 
 from anime_assets.partitions import scene_partitions
 from anime_assets.scenes import scenes
 from resources.database import StudioDatabase
+from resources.image_generation import ImageGeneratorResource
+from resources.image_review import ImageReviewerResource
 from resources.shot_rendering import ShotRendererResource
 from resources.studio_config import StudioConfig
 from studio.shots.keyframes import ensure_keyframes
 from studio.shots.render_scene import render_scene
 
 
+class KeyframeConfig(dg.Config):
+    # txt2img candidates per chain opener with a character; the reviewer keeps the best.
+    candidates: int = Field(3, ge=2, le=4)
+
+
 @dg.asset(partitions_def=scene_partitions, group_name="shots", deps=[scenes], pool="gpu",
-          kinds={"comfyui", "postgres"})
-async def shot_keyframes(context: dg.AssetExecutionContext, database: StudioDatabase, studio: StudioConfig,
-                         shot_renderer: ShotRendererResource) -> dg.MaterializeResult:
+          kinds={"comfyui", "ollama", "postgres"})
+async def shot_keyframes(context: dg.AssetExecutionContext, config: KeyframeConfig, database: StudioDatabase,
+                         studio: StudioConfig, shot_renderer: ShotRendererResource,
+                         image_generator: ImageGeneratorResource,
+                         image_reviewer: ImageReviewerResource) -> dg.MaterializeResult:
     """The first frame of every shot that opens a chain: the scene's first shot and each cut."""
     made = await ensure_keyframes(
         await database.pool(), context.partition_key, studio.media_root,
         size=(shot_renderer.keyframe_width, shot_renderer.keyframe_height),
-        allow_drawing=shot_renderer.allow_drawn_keyframes, log=context.log)
+        allow_drawing=shot_renderer.allow_drawn_keyframes, log=context.log,
+        generator=image_generator.get_client(), reviewer=image_reviewer.get_client(), candidates=config.candidates)
     return dg.MaterializeResult(metadata={
         "backend": studio.backend,
         "keyframes": len(made),

@@ -11,8 +11,10 @@ async def make_scene(conn, *, shots: int = 3, cuts: tuple[int, ...] = (), durati
                      scene: str = "harbour-night") -> list[str]:
     """Shot keys in order. `cuts`: 0-based positions that open a new chain."""
     project = await conn.fetchval("INSERT INTO projects (slug, name) VALUES ('harbour', 'Harbour') RETURNING id")
-    await conn.execute("""INSERT INTO characters (project_id, slug, name, design_prompt, appearance_data)
-                          VALUES ($1, 'mika', 'Mika', 'girl in a raincoat', $2)""", project, APPEARANCE)
+    style = await conn.fetchval("""INSERT INTO generation_styles (project_id, slug, checkpoint)
+                                   VALUES ($1, 'anime', 'tiny-random-sd15.safetensors') RETURNING id""", project)
+    await conn.execute("""INSERT INTO characters (project_id, slug, name, design_prompt, appearance_data, style_id)
+                          VALUES ($1, 'mika', 'Mika', 'girl in a raincoat', $2, $3)""", project, APPEARANCE, style)
     scene_id = await conn.fetchval(
         "INSERT INTO scenes (project_id, slug, title) VALUES ($1, $2, 'Night') RETURNING id", project, scene)
     keys = []

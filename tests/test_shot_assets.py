@@ -8,6 +8,8 @@ import dagster as dg
 from anime_assets.shots import shot_clips, shot_keyframes
 from resources.comfyui import ComfyUIResource
 from resources.database import StudioDatabase
+from resources.image_generation import PreviewImageGeneratorResource
+from resources.image_review import PreviewImageReviewerResource
 from resources.shot_rendering import FramePackShotRendererResource, PreviewShotRendererResource
 from resources.studio_config import StudioConfig
 from studio.cli import main as studio
@@ -31,7 +33,8 @@ def fetch(db_url, sql, *args):
 
 def materialize(db_url, home, scene, renderer):
     resources = {"database": StudioDatabase(url=db_url), "studio": StudioConfig(backend="preview", home=str(home)),
-                 "shot_renderer": renderer}
+                 "shot_renderer": renderer, "image_generator": PreviewImageGeneratorResource(),
+                 "image_reviewer": PreviewImageReviewerResource()}
     with dg.instance_for_test(overrides=POOLS) as instance:
         instance.add_dynamic_partitions("scene", [scene])
         return dg.materialize([shot_keyframes, shot_clips], partition_key=scene, instance=instance,
@@ -123,7 +126,8 @@ def _fail_second_job(double: ComfyUIDouble) -> None:
 
 def materialize_quietly(db_url, home, renderer):
     resources = {"database": StudioDatabase(url=db_url), "studio": StudioConfig(backend="preview", home=str(home)),
-                 "shot_renderer": renderer}
+                 "shot_renderer": renderer, "image_generator": PreviewImageGeneratorResource(),
+                 "image_reviewer": PreviewImageReviewerResource()}
     with dg.instance_for_test(overrides=POOLS) as instance:
         instance.add_dynamic_partitions("scene", ["harbour-night"])
         return dg.materialize([shot_keyframes, shot_clips], partition_key="harbour-night", instance=instance,

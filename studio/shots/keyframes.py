@@ -1,7 +1,8 @@
 """Keyframes: the first frame of every shot that opens a chain (the scene's first shot, or a cut).
 
-In order of preference: the approved image a person picked for the shot, the best approved image of
-the shot's first character, or (the preview) a drawing of that character from its appearance data.
+In order of preference: the approved image a person picked for the shot; the reviewer's pick of
+2-4 txt2img candidates (studio/shots/keyframe_candidates.py) when an image generator is given; the
+best approved image of the shot's first character; or (preview only) a drawing from appearance data.
 The frame is cropped to the render size and stored as PNG under shots/<scene>/<shot key>/.
 """
 
@@ -19,6 +20,7 @@ from PIL import Image, ImageOps
 from studio.domain.appearance import Appearance
 from studio.preview.character_image import draw_character
 from studio.shots import repository
+from studio.shots.keyframe_candidates import pick_keyframe
 from studio.uploads import write_atomically
 
 
@@ -56,24 +58,39 @@ def _fitted_png(image: Image.Image, size: tuple[int, int]) -> bytes:
     return buffer.getvalue()
 
 
-async def keyframe_png(conn: asyncpg.Connection, shot: dict, seed: int, media_root: Path,
-                       size: tuple[int, int], allow_drawing: bool) -> tuple[bytes, str]:
+async def keyframe_png(conn: asyncpg.Connection, scene: str, shot: dict, seed: int, media_root: Path,
+                       size: tuple[int, int], allow_drawing: bool, *, generator=None, reviewer=None,
+                       candidates: int = 3, log: logging.Logger) -> tuple[bytes, dict]:
     """(PNG bytes, where it came from)."""
+    if shot["keyframe_image_id"] is not None:
+        chosen = await _approved_image(conn, shot)
+        if not chosen or not (media_root / chosen).is_file():
+            raise RuntimeError(f"shot {shot['shot_key']}: keyframe image {shot['keyframe_image_id']} is not an "
+                               f"approved image on disk")
+        with Image.open(media_root / chosen) as image:
+            return _fitted_png(image, size), {"source": f"picked image {chosen}"}
+    if generator is not None and reviewer is not None:
+        picked = await pick_keyframe(conn, scene, shot, seed, media_root, generator=generator, reviewer=reviewer,
+                                     size=size, count=candidates, log=log)
+        if picked is not None:
+            return picked[0], {"source": "txt2img candidates", **picked[1]}
     chosen = await _approved_image(conn, shot)
     if chosen and (media_root / chosen).is_file():
         with Image.open(media_root / chosen) as image:
-            return _fitted_png(image, size), f"approved image {chosen}"
+            return _fitted_png(image, size), {"source": f"approved image {chosen}"}
     if not allow_drawing:
         raise RuntimeError(f"shot {shot['shot_key']}: no approved image to start from; pick one for the shot "
                            f"or approve images of {shot['characters'][0] if shot['characters'] else 'a character'}")
     appearance, name = await _appearance(conn, shot)
     picture = await asyncio.to_thread(draw_character, appearance, seed=seed, width=size[0], height=size[1], name=name)
-    return _fitted_png(picture, size), "preview drawing"
+    return _fitted_png(picture, size), {"source": "preview drawing"}
 
 
 async def ensure_keyframes(pool: asyncpg.Pool, scene: str, media_root: Path, *, size: tuple[int, int],
-                           allow_drawing: bool, log: logging.Logger) -> list[dict]:
-    """Give every chain opener of the scene a keyframe file; returns what was made or kept."""
+                           allow_drawing: bool, log: logging.Logger, generator=None, reviewer=None,
+                           candidates: int = 3) -> list[dict]:
+    """Give every chain opener of the scene a keyframe; one that has its file is kept (an edit of what it
+    depends on clears `keyframe_sha256`, so the next run makes a new one). Returns what was made or kept."""
     made = []
     async with pool.acquire() as conn:
         row = await repository.scene_row(conn, scene)
@@ -82,18 +99,19 @@ async def ensure_keyframes(pool: asyncpg.Pool, scene: str, media_root: Path, *, 
         for index, shot in enumerate(await repository.render_shots(conn, row["id"])):
             if not opens_chain(shot, index):
                 continue
+            if shot["keyframe_sha256"] and shot["keyframe_path"] and (media_root / shot["keyframe_path"]).is_file():
+                made.append({"shot": shot["shot_key"], "keyframe": shot["keyframe_path"], "changed": False})
+                continue
             seed = shot["seed"] if shot["seed"] is not None else default_seed(scene, shot["shot_key"])
             await repository.set_seed(conn, shot["id"], seed)
-            png, source = await keyframe_png(conn, shot, seed, media_root, size, allow_drawing)
+            png, source = await keyframe_png(conn, scene, shot, seed, media_root, size, allow_drawing,
+                                             generator=generator, reviewer=reviewer, candidates=candidates, log=log)
             sha = hashlib.sha256(png).hexdigest()
             relative = f"shots/{scene}/{shot['shot_key']}/keyframe-{sha[:12]}.png"
-            if shot["keyframe_sha256"] == sha and (media_root / relative).is_file():
-                made.append({"shot": shot["shot_key"], "keyframe": relative, "source": source, "changed": False})
-                continue
             write_atomically(media_root / relative, png)
             await repository.set_keyframe(conn, shot["id"], relative, sha)
             if shot["keyframe_path"] and shot["keyframe_path"] != relative:
                 (media_root / shot["keyframe_path"]).unlink(missing_ok=True)
-            log.info("shot %s: keyframe from %s", shot["shot_key"], source)
-            made.append({"shot": shot["shot_key"], "keyframe": relative, "source": source, "changed": True})
+            log.info("shot %s: keyframe from %s", shot["shot_key"], source["source"])
+            made.append({"shot": shot["shot_key"], "keyframe": relative, "changed": True, **source})
     return made

@@ -8,6 +8,7 @@ path parameters or not, answering a file or JSON.
 
 from __future__ import annotations
 
+import re
 import typing
 
 from fastapi import FastAPI
@@ -43,7 +44,7 @@ def _complete_operation(operation: dict, route: APIRoute, path: str, method: str
         answers["200"] = {"description": "the file",
                           "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES}}
     extra = {"400": _error("the Host header names a host this service does not answer to")}
-    if "{" in path:
+    if "{" in path or protected:  # a path parameter, or a filter naming a project, can name nothing
         extra["404"] = _error("no such resource")
     if protected:
         extra["401"] = _error("not on a trusted network and no valid bearer token",
@@ -51,6 +52,9 @@ def _complete_operation(operation: dict, route: APIRoute, path: str, method: str
         extra["429"] = _error("too many failed logins from this address", RETRY_AFTER)
         extra["503"] = _error("the database or a service it needs is unavailable", RETRY_AFTER)
         operation["security"] = [{}, {"bearer": []}]  # the trusted network needs no token
+    if method == "put" and "200" in answers:
+        # A PUT of a document that did not exist yet creates it (201), with the same body.
+        extra["201"] = {**answers["200"], "description": "created"}
     if method not in ("get", "head", "options"):
         extra["403"] = _error("a write from another origin without a bearer token")
         extra["409"] = _error("conflicts with the current state (already decided, duplicate, exists)")
@@ -59,6 +63,21 @@ def _complete_operation(operation: dict, route: APIRoute, path: str, method: str
                     "content": {"application/json": {"schema": VALIDATION_REF}}}
     for status, answer in extra.items():
         answers.setdefault(status, answer)
+
+
+def _template(path: str) -> str:
+    """'/a/{id:int}' -> '/a/{id}': the path as the document and Starlette's route.path_format spell it."""
+    return re.sub(r"\{(\w+):\w+\}", r"{\1}", path)
+
+
+def methods_by_path(app: FastAPI) -> dict[str, set[str]]:
+    """Every route's full path template with all the methods it has, across the routes that share it."""
+    methods: dict[str, set[str]] = {}
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and context.path:
+            methods.setdefault(_template(context.path), set()).update(route.methods)
+    return methods
 
 
 def install_openapi(app: FastAPI) -> None:
@@ -79,9 +98,10 @@ def install_openapi(app: FastAPI) -> None:
                 route = context.original_route
                 if isinstance(route, APIRoute) and route.include_in_schema:
                     for method in route.methods:
-                        operation = document["paths"].get(context.path, {}).get(method.lower())
+                        path = _template(context.path)
+                        operation = document["paths"].get(path, {}).get(method.lower())
                         if operation is not None:
-                            _complete_operation(operation, route, context.path, method.lower())
+                            _complete_operation(operation, route, path, method.lower())
             app.openapi_schema = document
         return app.openapi_schema
 

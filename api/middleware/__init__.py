@@ -13,6 +13,7 @@ from api.middleware.auth_gate import AuthGate
 from api.middleware.body_guard import BodyGuard
 from api.middleware.origin_guard import OriginGuard
 from api.middleware.request_context import RequestContext
+from api.openapi import methods_by_path
 
 
 def install_middleware(app: FastAPI) -> None:
@@ -21,4 +22,12 @@ def install_middleware(app: FastAPI) -> None:
     app.add_middleware(BodyGuard, settings=settings)
     app.add_middleware(AuthGate, settings=settings)
     app.add_middleware(OriginGuard, settings=settings)
-    app.add_middleware(RequestContext, metrics=app.state.metrics)
+    known: dict[str, set[str]] = {}
+
+    def allowed_methods(template: str) -> set[str]:
+        # Built on first use: routers are all included by then, whoever added them.
+        if not known:
+            known.update(methods_by_path(app))
+        return known.get(template, set())
+
+    app.add_middleware(RequestContext, metrics=app.state.metrics, allowed_methods=allowed_methods)

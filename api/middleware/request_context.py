@@ -42,9 +42,10 @@ def _request_id(scope: dict) -> str:
 
 
 class RequestContext:
-    def __init__(self, app, metrics: Metrics):
+    def __init__(self, app, metrics: Metrics, allowed_methods=None):
         self.app = app
         self.metrics = metrics
+        self.allowed_methods = allowed_methods
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -62,6 +63,12 @@ class RequestContext:
                 present = {key.lower() for key, _ in headers}
                 headers.append((b"x-request-id", request_id.encode()))
                 headers += [h for h in SECURITY_HEADERS if h[0] not in present]
+                if status == 405 and self.allowed_methods is not None:
+                    # Routes of one path are separate routes; Starlette's Allow names only the first.
+                    methods = self.allowed_methods(getattr(scope.get("route"), "path_format", ""))
+                    if methods:
+                        headers = [h for h in headers if h[0] != b"allow"]
+                        headers.append((b"allow", ", ".join(sorted(methods)).encode()))
                 if b"content-security-policy" not in present and not scope["path"].startswith("/docs"):
                     headers.append(API_CSP)
                 message = {**message, "headers": headers}

@@ -46,7 +46,9 @@ async def pending(project: str | None = None, character: str | None = None,
                   min_score: float | None = Query(None, ge=0, le=1),
                   max_score: float | None = Query(None, ge=0, le=1),
                   non_human: bool | None = None, limit: int = Query(50, ge=1, le=queries.MAX_PAGE),
-                  after: str | None = Query(None, max_length=64), *, pool: Pool) -> Response:
+                  after: str | None = Query(None, max_length=64,
+                                            json_schema_extra={"pattern": queries.CURSOR_PATTERN}),
+                  *, pool: Pool) -> Response:
     page = await queries.pending_page(pool, project=project, character=character, status=status,
                                       min_score=min_score, max_score=max_score, non_human=non_human,
                                       limit=limit, after=after)

@@ -62,12 +62,12 @@ async def reorder_shots(conn: Connection, slug: str,
     return await shots.reorder_shots(conn, slug, shot_ids)
 
 
-@router.patch("/scenes/{slug}/shots/{shot_id}")
+@router.patch("/scenes/{slug}/shots/{shot_id:int}")  # :int: "order" is not a shot id
 async def update_shot(conn: Connection, slug: str, shot_id: ShotId, body: ShotUpdate) -> ShotOut:
     return await shots.update_shot(conn, slug, shot_id, body.model_dump(exclude_unset=True))
 
 
-@router.delete("/scenes/{slug}/shots/{shot_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/scenes/{slug}/shots/{shot_id:int}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_shot(conn: Connection, slug: str, shot_id: ShotId) -> Response:
     await shots.delete_shot(conn, slug, shot_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

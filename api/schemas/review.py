@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.bounds import BoundedText, DbId
+from api.schemas.bounds import DbId
+from studio.domain.feedback_rules import REJECTION_CATEGORIES
 from studio.domain.review import ChecklistItem
 from studio.review.decisions import MAX_BULK
 
@@ -62,6 +63,10 @@ class CharacterCounts(BaseModel):
     target: int
 
 
+# Documented as an enum, checked by studio.review.decisions, whose message names the unknown value.
+Category = Annotated[str, Field(json_schema_extra={"enum": list(REJECTION_CATEGORIES)})]
+
+
 class ApproveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -70,7 +75,7 @@ class RejectIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Checked against REJECTION_CATEGORIES by studio.review.decisions, which names an unknown one.
-    categories: list[BoundedText] = Field(min_length=1, max_length=50)
+    categories: list[Category] = Field(min_length=1, max_length=50)
     comment: str = Field("", max_length=2000)
 
 
@@ -81,11 +86,14 @@ class ReassignIn(BaseModel):
 
 
 class BulkIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # A rejection needs a category (studio.review.decisions says so too); an approval ignores them.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "if": {"properties": {"action": {"const": "reject"}}, "required": ["action"]},
+        "then": {"properties": {"categories": {"minItems": 1}}, "required": ["categories"]}})
 
     action: Literal["approve", "reject"]
     ids: list[DbId] = Field(min_length=1, max_length=MAX_BULK)
-    categories: list[BoundedText] = Field(default_factory=list, max_length=50)
+    categories: list[Category] = Field(default_factory=list, max_length=50)
     comment: str = Field("", max_length=2000)
 
 

@@ -49,7 +49,7 @@ def api(studio_env, db_url):
 def test_status_edits_mark_what_becomes_stale(api):
     status = api.get(f"/api/scenes/{SCENE}/render-status").json()
     keys = [s["key"] for s in status["shots"]]
-    assert status["stale"] == [] and status["eta_minutes"] == 0
+    assert status["stale"] == [] and status["eta_minutes"] == 0 and status["rendering"] is False
     assert all(s["status"] == "rendered" for s in status["shots"])
     # Dialogue does not change the picture ...
     edited = api.patch(f"/api/scenes/{SCENE}/shots/{keys[0]}/render",
@@ -102,3 +102,15 @@ def test_presets_and_a_preview_proposal_accepted_through_the_api(api):
     accepted = api.post(f"/api/scene-proposals/{body['id']}/accept", json={})
     assert accepted.status_code == 200 and len(accepted.json()["scenes"]) == 1
     assert api.post(f"/api/scene-proposals/{body['id']}/accept", json={}).status_code == 409
+
+
+def test_a_shot_left_in_flight_by_a_dead_run_shows_as_interrupted(api, db_url):
+    from studio.db.pool import connect
+
+    async def leave_in_flight():
+        async with connect(db_url) as conn:
+            await conn.execute("UPDATE shots SET status = 'rendering' WHERE position = 2")
+
+    asyncio.run(leave_in_flight())
+    status = api.get(f"/api/scenes/{SCENE}/render-status").json()
+    assert [s["status"] for s in status["shots"]] == ["rendered", "interrupted", "rendered"]

@@ -47,6 +47,14 @@ async def unlock_scene(conn: asyncpg.Connection, scene: str) -> None:
     await conn.execute("SELECT pg_advisory_unlock($1)", _lock_id(scene))
 
 
+async def scene_is_rendering(conn: asyncpg.Connection, scene: str) -> bool:
+    """Whether a render holds the scene's lock right now (asked by taking and releasing it)."""
+    if await conn.fetchval("SELECT pg_try_advisory_lock($1)", _lock_id(scene)):
+        await conn.execute("SELECT pg_advisory_unlock($1)", _lock_id(scene))
+        return False
+    return True
+
+
 async def reset_interrupted(conn: asyncpg.Connection, scene_id: int) -> list[str]:
     rows = await conn.fetch(
         """UPDATE shots SET status = 'planned', render_error = 'interrupted: the render stopped mid-shot',

@@ -57,9 +57,16 @@ async def render_status(conn: asyncpg.Connection, scene: str, renderer, media_ro
     rate = gpu_seconds_per_video_second([(m["gpu"], m["video"]) for m in measured],
                                         renderer.default_gpu_seconds_per_video_second)
     pending = [s["duration_s"] for s in shots if s["shot_key"] in plan]
+    running = await repository.scene_is_rendering(conn, scene)
+
+    def shown(status: str) -> str:
+        # A shot still marked in flight with no render holding the scene was left by a run that died.
+        return "interrupted" if status == "rendering" and not running else status
+
     return {
         "scene": scene,
-        "shots": [{"key": s["shot_key"], "position": s["position"], "status": s["status"],
+        "rendering": running,
+        "shots": [{"key": s["shot_key"], "position": s["position"], "status": shown(s["status"]),
                    "stale": s["shot_key"] in plan, "stale_reason": plan.reasons.get(s["shot_key"]),
                    "clip_path": s["clip_path"], "duration_s": s["duration_s"],
                    "rendered_duration_s": s["rendered_duration_s"], "gpu_seconds": s["gpu_seconds"],

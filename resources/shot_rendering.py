@@ -48,4 +48,5 @@ def shot_resources(backend: str, settings) -> dict:
         return {"shot_renderer": PreviewShotRendererResource()}
     return {"shot_renderer": FramePackShotRendererResource(
         comfyui=ComfyUIResource(urls=list(settings.comfyui_urls)), allow_drawn_keyframes=False,
-        keyframe_width=640, keyframe_height=360)}
+        keyframe_width=640, keyframe_height=360, model=settings.framepack_model, steps=settings.framepack_steps,
+        use_teacache=settings.framepack_teacache)}

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     api_client_ip_header: Literal["x-forwarded-for", "x-real-ip"] = Field(
         "x-forwarded-for", description="the one header a trusted proxy's client address is read from")
     db_connect_timeout_s: float = Field(2.0, gt=0, description="seconds to open a database connection before answering 503")
+    framepack_model: str = Field("FramePackI2V_HY_bf16.safetensors",
+                                 description="FramePack model file in ComfyUI's models/diffusion_models (live shots)")
+    framepack_steps: int = Field(30, ge=1, le=1000, description="FramePack sampling steps per shot")
+    framepack_teacache: bool = Field(False, description="FramePack TeaCache: faster and lossy, for drafts")
     db_command_timeout_s: float = Field(10.0, gt=0, description="seconds a database statement may take before answering 503")
 
     @field_validator("api_allowed_hosts", mode="before")

@@ -60,10 +60,11 @@ class ShotRenderEdit(BaseModel):
 
 
 def _renderer(settings):
-    # The same inputs the shot_clips asset hashes with its default configuration.
+    # The same settings the shot_clips asset's renderer is built from (resources/shot_rendering.py).
     if settings.backend == "preview":
         return PreviewShotRenderer()
-    return FramePackShotRenderer(None, model="FramePackI2V_HY_bf16.safetensors")
+    return FramePackShotRenderer(None, model=settings.framepack_model, steps=settings.framepack_steps,
+                                 use_teacache=settings.framepack_teacache)
 
 
 @router.get("/motion-presets")

@@ -1,7 +1,8 @@
 """`GET /metrics` in Prometheus' text format: requests, latencies, the review queue and GPU time.
 
 One registry per app (tests build many apps in one process). Request figures are counted by the
-request-context middleware per route template, so an image id never becomes a label. Queue sizes
+request-context middleware per route template, so an image id never becomes a label; a request
+refused before routing (Host, origin, auth, body checks) counts under route="unmatched". Queue sizes
 and GPU seconds are read from the database when scraped; with the database away the scrape still
 answers, with `studio_database_up 0`.
 """

@@ -13,6 +13,7 @@ from jobs.catalog_jobs import characters_job, episodes_job, scenes_job
 from jobs.dataset_jobs import dataset_batch_job
 from jobs.shot_jobs import shot_clips_job
 from jobs.training_jobs import training_job
+from sensors.dead_run_sensor import dead_run_sensor
 from sensors.partition_sync_sensor import partition_sync_sensor
 from sensors.replenishment_sensor import replenishment_sensor
 from sensors.training_sensor import training_sensor
@@ -21,6 +22,6 @@ defs = dg.Definitions(
     assets=[characters, dataset_images, approved_images, scenes, episodes, training_dataset, lora_checkpoints,
             shot_keyframes, shot_clips],
     jobs=[characters_job, dataset_batch_job, scenes_job, episodes_job, training_job, shot_clips_job],
-    sensors=[partition_sync_sensor, replenishment_sensor, training_sensor],
+    sensors=[partition_sync_sensor, replenishment_sensor, training_sensor, dead_run_sensor],
     resources=build_resources(),
 )

@@ -32,9 +32,12 @@ PORT = 8491
 PENDING_SCRIPT = """
 math.randomseed(os.time())
 request = function()
-  return wrk.format("GET", "/api/review/pending?limit=50&character=char-" .. math.random(1, 200))
+  return wrk.format("GET", "/api/review/pending?limit=50&character=char-" .. math.random(1, CHARACTERS))
 end
 """
+# `--1m`: ten times the data, 1,000,000 images over 2,000 characters (figures get a `_1m` suffix);
+# seeding takes minutes, so routine runs keep the 100,000.
+SIZES = {"": (200, 100_000), "_1m": (2_000, 1_000_000)}
 # Each wrk thread approves every n-th id of the file it is given: no image is approved twice.
 APPROVE_SCRIPT = """
 local threads = {}
@@ -73,9 +76,9 @@ def _wrk(base: str, script: Path, seconds: int, *args: str) -> dict:
             "non_2xx": int(errors.group(1)) if errors else 0}
 
 
-def measure_pending(base: str, tmp: Path) -> dict:
+def measure_pending(base: str, tmp: Path, characters: int = 200) -> dict:
     script = tmp / "pending.lua"
-    script.write_text(PENDING_SCRIPT)
+    script.write_text(PENDING_SCRIPT.replace("CHARACTERS", str(characters)))
     _wrk(base, script, 2)  # warm-up: connections, plans, caches
     figures = _wrk(base, script, 10)
     return {"pending_p99_ms": figures["p99_ms"], "pending_rps": round(figures["rps"], 1),
@@ -98,22 +101,24 @@ async def _human_approvals(db_url: str) -> int:
         return await conn.fetchval("SELECT count(*) FROM images WHERE status = 'approved' AND decided_by = 'human'")
 
 
-async def _prepare(home: Path) -> tuple[str, list[int]]:
+async def _prepare(home: Path, characters: int = 200, images: int = 100_000) -> tuple[str, list[int]]:
     url = await ensure_database(start_embedded_server(home / "pg"), "bench_review")
     async with connect(url) as conn:
         await migrate(conn)
-        await seed_review_queue(conn)
+        await seed_review_queue(conn, characters=characters, images=images)
         # 33,000 pending images: more than 5 s of approvals at several times the goal.
         ids = [r["id"] for r in await conn.fetch("SELECT id FROM images WHERE status = 'pending' ORDER BY random()")]
     return url, ids
 
 
 def main() -> None:
+    suffix = "_1m" if "--1m" in sys.argv[1:] else ""
+    characters, images = SIZES[suffix]
     with tempfile.TemporaryDirectory(prefix="bench-review-") as tmp:
         home = Path(tmp)
         server = None
         try:
-            db_url, ids = asyncio.run(_prepare(home))
+            db_url, ids = asyncio.run(_prepare(home, characters, images))
             env = {**os.environ, "STUDIO_DATABASE_URL": db_url, "STUDIO_HOME": str(home)}
             server = subprocess.Popen([sys.executable, "-m", "studio.cli", "serve", "--port", str(PORT)],
                                       cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -124,7 +129,7 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.1)
-            figures = measure_pending(base, home)
+            figures = measure_pending(base, home, characters)
             figures.update(measure_approvals(base, home, ids))
             time.sleep(1)  # let the requests in flight when wrk stopped finish
             recorded = asyncio.run(_human_approvals(db_url))
@@ -135,7 +140,7 @@ def main() -> None:
                 server.terminate()
                 server.wait(10)
             stop_embedded_server(home / "pg")
-    record(figures)
+    record({f"{key}{suffix}": value for key, value in figures.items()})
 
 
 if __name__ == "__main__":

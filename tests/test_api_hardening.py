@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import socket
 
 import httpx
 import pytest
@@ -182,7 +181,14 @@ async def test_docs_are_served_from_installed_files_and_the_schema_is_complete(d
     assert set(file_answer) == {"image/png", "image/jpeg", "image/webp"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def test_uvicorns_access_line_loses_its_query_string():
+    import logging
+
+    from api.logging_setup import DropQueryString, install_request_id_logging
+
+    install_request_id_logging()
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5", "GET", "/api/x?token=SECRET", "1.1", 200), None)
+    assert any(isinstance(f, DropQueryString) for f in logging.getLogger("uvicorn.access").filters)
+    DropQueryString().filter(record)
+    assert "SECRET" not in record.getMessage() and "/api/x" in record.getMessage()

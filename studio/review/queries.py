@@ -106,16 +106,20 @@ async def image_json(conn, image_id: int) -> str | None:
     return await conn.fetchval(f"SELECT {IMAGE_JSON} {IMAGE_FROM} WHERE i.id = $1", image_id)
 
 
+# One aggregate pass over `images`; projects drive the join, so an existing project without
+# characters answers an empty list while an unknown one is told apart (ProjectNotFound).
 COUNTS_SQL = """
-SELECT c.slug AS character, c.name, c.target_images AS target,
-       coalesce(n.approved, 0) AS approved, coalesce(n.pending, 0) AS pending, coalesce(n.rejected, 0) AS rejected
+SELECT p.slug AS project, c.slug AS character, c.name, c.target_images AS target,
+       coalesce(n.approved, 0) AS approved, coalesce(n.pending, 0) AS pending, coalesce(n.rejected, 0) AS rejected,
+       coalesce(n.gpu_seconds, 0)::float8 AS gpu_seconds
   FROM projects p
   JOIN characters c ON c.project_id = p.id
   LEFT JOIN (
         SELECT character_id,
                count(*) FILTER (WHERE status = 'approved') AS approved,
                count(*) FILTER (WHERE status = 'pending') AS pending,
-               count(*) FILTER (WHERE status = 'rejected') AS rejected
+               count(*) FILTER (WHERE status = 'rejected') AS rejected,
+               sum(gpu_seconds) AS gpu_seconds
           FROM images GROUP BY character_id
        ) n ON n.character_id = c.id
  WHERE $1::text IS NULL OR p.slug = $1
@@ -124,7 +128,8 @@ SELECT c.slug AS character, c.name, c.target_images AS target,
 
 
 async def counts(conn, project: str | None = None) -> list[dict]:
-    """Approved / pending / rejected per character against its target; unknown project -> ProjectNotFound."""
+    """Approved / pending / rejected images and GPU seconds per character, against its target
+    (the review queue and the stats route both read this); unknown project -> ProjectNotFound."""
     rows = await conn.fetch(COUNTS_SQL, project)
     if project is not None and not rows:
         if await conn.fetchval("SELECT 1 FROM projects WHERE slug = $1", project) is None:

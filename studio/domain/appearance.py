@@ -10,6 +10,9 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# A species text containing this (any case) is a non-human character, e.g. "dragon — NOT human": the
+# seed system's convention. SQL filters derive from it (studio.review.queries.NON_HUMAN_SQL).
+NON_HUMAN_MARKER = "not human"
 
 
 class Appearance(BaseModel):
@@ -41,7 +44,7 @@ class Appearance(BaseModel):
 
 
 def is_human_species(species: str) -> bool:
-    return "not human" not in species.lower()
+    return NON_HUMAN_MARKER not in species.lower()
 
 
 def species_name(species: str) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from studio.domain.appearance import Appearance, species_name
+from studio.domain.appearance import NON_HUMAN_MARKER, Appearance, species_name
 
+# The reasons a person can give for a rejection: the API validates against these (studio.review.decisions),
+# the review page offers them (api/static/review.js; tests/test_rules_agree.py checks the two agree).
 REJECTION_CATEGORIES = (
     "wrong_species", "off_model_colours", "extra_limbs", "not_solo",
     "blurry", "bad_anatomy", "style_drift", "other",
@@ -33,8 +35,9 @@ _HINTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _check(category_counts: dict[str, int]) -> None:
-    for category in category_counts:
+def check_rejection_categories(categories) -> None:
+    """ValueError naming the first category that is not one of REJECTION_CATEGORIES."""
+    for category in categories:
         if category not in REJECTION_CATEGORIES:
             raise ValueError(f"unknown rejection category {category!r} (known: {', '.join(REJECTION_CATEGORIES)})")
 
@@ -51,7 +54,7 @@ def _unique(terms: list[str]) -> list[str]:
 
 def learned_negatives(category_counts: dict[str, int], appearance: Appearance, min_count: int = 1) -> list[str]:
     """Negatives learned from rejections, most frequent reason first."""
-    _check(category_counts)
+    check_rejection_categories(category_counts)
     terms: list[str] = []
     for category in _by_frequency(category_counts, min_count):
         if category == "wrong_species":
@@ -62,7 +65,7 @@ def learned_negatives(category_counts: dict[str, int], appearance: Appearance, m
 
 def correction_hints(category_counts: dict[str, int], appearance: Appearance, min_count: int = 1) -> list[str]:
     """Positive-prompt phrases that steer away from what was rejected, most frequent reason first."""
-    _check(category_counts)
+    check_rejection_categories(category_counts)
     hints: list[str] = []
     for category in _by_frequency(category_counts, min_count):
         if category == "off_model_colours":
@@ -78,7 +81,7 @@ def _species_emphasis(appearance: Appearance) -> list[str]:
     if appearance.is_human:
         return ["(human:1.2)"]
     species = species_name(appearance.species)
-    if not species or species == "not human":
+    if not species or species == NON_HUMAN_MARKER:
         return ["non-human creature"]
     # Prompt weighting syntax: lifts the species word above the style's human-leaning defaults.
     return [f"({species}:1.3)", "non-human creature"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from studio.domain.appearance import Appearance, species_name
+from studio.domain.appearance import NON_HUMAN_MARKER, Appearance, species_name
 
 NON_HUMAN_NEGATIVES = ("human", "human face", "human skin", "realistic person")
 
@@ -96,5 +96,5 @@ def species_question(appearance: Appearance) -> str | None:
     if key:
         return SPECIES_QUESTIONS[key]
     species = species_name(appearance.species)
-    what = "a non-human creature" if not species or species == "not human" else f"a {species}"
+    what = "a non-human creature" if not species or species == NON_HUMAN_MARKER else f"a {species}"
     return f"Is the character clearly {what}, with no human face, human skin or human body?"

@@ -16,7 +16,7 @@ from typing import AsyncIterator, Literal
 import asyncpg
 
 from studio.domain.events import IMAGE_DECIDED
-from studio.domain.feedback_rules import REJECTION_CATEGORIES
+from studio.domain.feedback_rules import check_rejection_categories
 
 HumanDecision = Literal["approved", "rejected"]
 MAX_BULK = 500
@@ -55,10 +55,10 @@ async def _connection(conn_or_pool) -> AsyncIterator[asyncpg.Connection]:
 
 def rejection_categories(categories: list[str] | tuple[str, ...]) -> list[str]:
     """Validated, de-duplicated (first occurrence kept) rejection reasons; at least one."""
-    unknown = [c for c in categories if c not in REJECTION_CATEGORIES]
-    if unknown:
-        raise InvalidDecision(f"unknown rejection category {unknown[0]!r} "
-                              f"(known: {', '.join(REJECTION_CATEGORIES)})")
+    try:
+        check_rejection_categories(categories)
+    except ValueError as exc:
+        raise InvalidDecision(str(exc)) from None
     if not categories:
         raise InvalidDecision("a rejection needs at least one category")
     return list(dict.fromkeys(categories))

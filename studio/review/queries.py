@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from studio.domain.appearance import NON_HUMAN_MARKER
+
 STATUSES = ("pending", "approved", "rejected")
 MAX_PAGE = 200
 BIGINT_MAX = 2**63 - 1  # images.id is a bigint: a cursor past it names no image and cannot be bound
-# The seed system's marker for non-human characters, matched case-insensitively.
-NON_HUMAN_SQL = "coalesce(c.appearance_data->>'species', '') ILIKE '%not human%'"
+# studio.domain.appearance.is_human_species in SQL (tests/test_rules_agree.py checks they agree).
+NON_HUMAN_SQL = f"coalesce(c.appearance_data->>'species', '') ILIKE '%{NON_HUMAN_MARKER}%'"
 
 # One image as the API returns it (api.schemas.review.ImageOut; tests/test_review_api checks the two agree).
 # `review` is stored as a whole ReviewResult dump, so it passes through unchanged.

@@ -61,9 +61,9 @@ def measure_database_outage(home: Path) -> dict:
         with httpx.Client(base_url=f"http://127.0.0.1:{PORT}") as client:
             _first(client, 200, 60)
             postmaster = int((home / "pg" / "postmaster.pid").read_text().split()[0])
-            stop = subprocess.Popen([sys.executable, "-c", "from pathlib import Path; from studio.db.embedded "
-                                     f"import stop_embedded_server; stop_embedded_server(Path({str(home / 'pg')!r}))"],
-                                    cwd=REPO)
+            stop_code = ("from pathlib import Path; from studio.db.embedded import stop_embedded_server; "
+                         f"stop_embedded_server(Path({str(home / 'pg')!r}))")
+            stop = subprocess.Popen([sys.executable, "-c", stop_code], cwd=REPO)
             # Stopping takes pg_ctl a moment: the clock starts when the server's main process has exited
             # (its backends end before it does).
             while process_started_at(postmaster) is not None:

@@ -88,7 +88,7 @@ async def test_the_body_limit_answers_413_before_and_while_reading(db_url, world
 
 async def test_auth_is_decided_before_the_body_is_read(db_url, world):
     """A caller off the trusted network announcing 100 MB gets its 401 without sending a byte of it."""
-    home, image = world
+    home, _ = world
     elsewhere = settings_for(api_trusted_networks="10.9.0.0/16").api_trusted_networks
     with _served(db_url, home, api_trusted_networks=elsewhere) as url:
         port = int(url.rsplit(":", 1)[1])

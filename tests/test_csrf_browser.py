@@ -70,7 +70,8 @@ async def test_a_cross_origin_form_post_and_no_cors_fetch_are_refused(db, db_url
                 own = await page.evaluate(f"""async () => (await fetch("/api/images/{by_page}/approve",
                     {{method: "POST", headers: {{"Content-Type": "application/json"}}, body: "{{}}"}})).status""")
                 await browser.close()
-            metrics = httpx.get(f"{api}/metrics").text
+            async with httpx.AsyncClient() as client:
+                metrics = (await client.get(f"{api}/metrics")).text
         finally:
             evil.shutdown()
     assert (f"{api}/api/images/{by_form}/approve", 403) in answers and "cross-site" in form_answer, answers

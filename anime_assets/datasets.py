@@ -16,6 +16,7 @@ from studio.datasets import repository
 from studio.datasets.batch import run_batch
 from studio.datasets.models import BatchParameters
 from studio.datasets.contact_sheet import as_markdown_image, contact_sheet
+from studio.domain.readiness import dataset_readiness
 from studio.uploads import write_atomically
 
 
@@ -94,12 +95,9 @@ async def approved_images(context: dg.AssetExecutionContext, database: StudioDat
         "SELECT id, file_path FROM images WHERE character_id = $1 AND status = 'approved' ORDER BY id",
         character.id,
     )
-    metadata = {
-        "approved": len(rows),
-        "target": character.target_images,
-        "missing": max(0, character.target_images - len(rows)),
-        "ready": len(rows) >= character.target_images,
-    }
+    readiness = dataset_readiness(approved=len(rows), target=character.target_images)
+    metadata = {"approved": readiness.approved, "target": readiness.target,
+                "missing": readiness.missing, "ready": readiness.ready}
     if rows:
         sheet = contact_sheet([studio.media_root / r["file_path"] for r in rows[:36]])
         sheet_path = studio.media_root / f"datasets/{character.slug}/contact_sheet.png"

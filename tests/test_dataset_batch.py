@@ -137,3 +137,19 @@ def test_rejection_feedback_becomes_learned_negatives_in_the_next_batch(imported
     assert "extra limbs" not in first["negative_prompt"]
     assert "extra limbs" in last["negative_prompt"]
     assert "solo" in last["prompt"]
+
+
+def test_approved_images_reports_what_is_missing_until_the_target_is_reached(imported, db_url):
+    result = materialize(db_url, imported, "mika", count=6)
+    meta = result.asset_materializations_for_node("approved_images")[0].metadata
+    approved = meta["approved"].value
+    assert approved > 0, "the preview reviewer approved none of six mika images"
+    assert (meta["missing"].value, meta["ready"].value) == (12 - approved, False)
+
+    fetch(db_url, "UPDATE characters SET target_images = $1 WHERE slug = 'mika'", approved)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("character", ["mika"])
+        again = dg.materialize([approved_images], partition_key="mika", instance=instance, resources={
+            "database": StudioDatabase(url=db_url), "studio": StudioConfig(backend="preview", home=str(imported))})
+    meta = again.asset_materializations_for_node("approved_images")[0].metadata
+    assert (meta["approved"].value, meta["missing"].value, meta["ready"].value) == (approved, 0, True)

@@ -192,3 +192,14 @@ def test_uvicorns_access_line_loses_its_query_string():
     assert any(isinstance(f, DropQueryString) for f in logging.getLogger("uvicorn.access").filters)
     DropQueryString().filter(record)
     assert "SECRET" not in record.getMessage() and "/api/x" in record.getMessage()
+
+
+async def test_text_past_its_bound_is_refused_naming_the_field(db_url, world):
+    home, _ = world
+    with _served(db_url, home, api_max_body_bytes=100_000) as url:
+        async with httpx.AsyncClient(base_url=url) as api:
+            response = await api.post("/api/projects", json={"slug": "long", "name": "Long",
+                                                             "description": "x" * 20_001})
+            assert _locs(response) == [["body", "description"]]
+            document = (await api.get("/openapi.json")).json()
+    assert document["components"]["schemas"]["ProjectSpec"]["properties"]["description"]["maxLength"] == 20_000

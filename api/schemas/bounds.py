@@ -15,13 +15,13 @@ from fastapi import Path, Query
 from pydantic import AfterValidator, Field
 
 from studio.review.media_files import THUMB_SIZES
+from studio.spec.models import TEXT_MAX  # the one text bound, also the spec's
 
 BIGINT_MAX = 2**63 - 1
 INT32_MIN, INT32_MAX = -2**31, 2**31 - 1
 # A `real` keeps about 7 significant digits down to ~1e-38; positive values here stay well above that.
 REAL_MIN_POSITIVE = 1e-6
 REAL_MAX = 3.0e38
-TEXT_MAX = 20_000  # a description, a prompt; the body limit bounds a request as a whole
 
 DbId = Annotated[int, Field(ge=1, le=BIGINT_MAX)]  # bigint identity columns
 Int32 = Annotated[int, Field(ge=INT32_MIN, le=INT32_MAX)]  # integer columns

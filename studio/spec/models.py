@@ -12,8 +12,13 @@ Slug = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="lowercase letter
 Text = Field(min_length=1)
 
 
+# Longest text any field takes (names, prompts, descriptions): the bound is in the JSON schema, and a
+# 30 MB description is refused naming its field instead of being stored.
+TEXT_MAX = 20_000
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=TEXT_MAX)
 
 
 class ProjectSpec(_Strict):

@@ -16,7 +16,7 @@ from pydantic import PrivateAttr
 
 from studio.settings import load_settings
 from studio.db.dsn import resolve_database_url
-from studio.db.migrate import migrate
+from studio.db.migrate import migrate_once
 from studio.db.pool import connect, create_pool
 
 T = TypeVar("T")
@@ -50,11 +50,13 @@ class StudioDatabase(dg.ConfigurableResource):
             self._pool = None
 
     def run_sync(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-        """Run `work` on one fresh, migrated connection, from code with no event loop (sensors)."""
+        """Run `work` on one fresh connection, from code with no event loop (sensors). The database is
+        migrated on this process's first call only: a sensor tick must not wait on the migration lock."""
 
         async def _run() -> T:
-            async with connect(await self.resolved_url()) as conn:
-                await migrate(conn)
+            url = await self.resolved_url()
+            async with connect(url) as conn:
+                await migrate_once(conn, url)
                 return await work(conn)
 
         return asyncio.run(_run())

@@ -17,6 +17,9 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # Any fixed 64-bit number; it only has to be the same in every process that migrates this database.
 MIGRATION_LOCK_ID = 0x5157_0D10_0001
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+# Databases this process has migrated (by URL): code that connects again and again, like the partition
+# sensor every 15 s, takes the migration lock only once instead of queueing behind a long migration.
+_MIGRATED: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -66,3 +69,12 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None =
         return applied
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_ID)
+
+
+async def migrate_once(conn: asyncpg.Connection, url: str) -> None:
+    """`migrate` the database at `url` the first time this process connects to it; afterwards nothing.
+    A migration added while the process runs is applied by the next process start (CLI, API, pools)."""
+    if url in _MIGRATED:
+        return
+    await migrate(conn)
+    _MIGRATED.add(url)

@@ -1,9 +1,8 @@
 """Running the automatic review of one image again (a new model, a fixed checklist, a flaky answer).
 
-The new review JSON and score are always stored. The status changes only while the image is
-pending, and then only by `studio.domain.review.decide`: a person's decision is never overruled.
-The row is locked and its status read when the result is stored, so a person deciding during a slow
-review still wins.
+The new review JSON and score are always stored; the status changes only while the image is
+pending, and then only by `studio.domain.review.decide` (see studio/review/automatic_decision.py):
+a person deciding during a slow review still wins.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from studio.clients.ollama import OllamaClient
 from studio.domain.appearance import Appearance
 from studio.domain.review import ReviewResult, decide
 from studio.preview.heuristic_reviewer import review_preview_image
+from studio.review.automatic_decision import record_automatic_review
 from studio.review.decisions import NotFound
 from studio.review.media_files import resolve_media_path
 from studio.review.vision_reviewer import review_image
@@ -52,26 +52,7 @@ async def rereview(pool, image_id: int, *, media_root: Path, backend: str,
     result = await _run_reviewer(backend, data, row, ollama)
     is_human = Appearance.model_validate(row["appearance_data"]).is_human
     decision = decide(result, is_human=is_human)
-    async with pool.acquire() as conn, conn.transaction():
-        # Locked, so a person deciding during the review either finished first (and is kept) or waits.
-        status = await conn.fetchval("SELECT status FROM images WHERE id = $1 FOR UPDATE", image_id)
-        if status is None:
+    async with pool.acquire() as conn:
+        if await record_automatic_review(conn, image_id, result, decision) is None:
             raise NotFound(f"image {image_id} not found")
-        if status == "pending":
-            await conn.execute(
-                """UPDATE images SET review = $2, quality_score = $3, status = $4, updated_at = now(),
-                          decided_by = CASE WHEN $4 = 'pending' THEN NULL ELSE 'auto' END,
-                          reviewed_at = CASE WHEN $4 = 'pending' THEN NULL ELSE now() END
-                    WHERE id = $1""",
-                image_id, result.model_dump(mode="json"), result.quality_score, decision,
-            )
-            # The event a dataset batch writes after its automatic review: the sensors count these.
-            await conn.execute(
-                "INSERT INTO studio_events (kind, character_id, image_id, payload) "
-                "VALUES ('image_reviewed', $1, $2, $3)",
-                row["character_id"], image_id, {"decision": decision, "score": result.quality_score},
-            )
-        else:
-            await conn.execute("UPDATE images SET review = $2, quality_score = $3, updated_at = now() WHERE id = $1",
-                               image_id, result.model_dump(mode="json"), result.quality_score)
     return result

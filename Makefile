@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export STUDIO_HOME ?= $(CURDIR)/.studio
 export DAGSTER_HOME ?= $(STUDIO_HOME)/dagster
 
-.PHONY: demo test bench webserver daemon serve dagster-home browser clean
+.PHONY: demo test bench webserver daemon serve up stop dagster-home browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,7 @@ bench: $(VENV)/.installed-test dagster-home
 	$(BIN)/python -m bench.run_all
 
 webserver: dagster-home
-	$(BIN)/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(BIN)/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p $${STUDIO_WEBSERVER_PORT:-3000}
 
 # Runs launched from the UI or the review service's runs API wait in the queue until the daemon takes them.
 daemon: dagster-home
@@ -49,7 +49,16 @@ daemon: dagster-home
 serve: dagster-home
 	$(BIN)/studio serve
 
-# The embedded PostgreSQL outlives the processes that start it: stop it before removing its folder.
+# Everything at once: the code location as its own gRPC code server, the webserver, the daemon and the
+# review service, logs prefixed per service; Ctrl-C stops all of them. Ports: STUDIO_*_PORT.
+up: $(VENV)/.installed
+	$(BIN)/studio up
+
+# Stops what `make up` started and the embedded PostgreSQL (which otherwise outlives its processes).
+stop:
+	test ! -x $(BIN)/studio || $(BIN)/studio stop
+
+# Refuses while services run; asks before deleting human review decisions (CLEAN_ARGS=--yes for scripts).
 clean:
-	test ! -x $(BIN)/python || $(BIN)/python -c 'import sys, pathlib; from studio.db.embedded import stop_embedded_server; stop_embedded_server(pathlib.Path(sys.argv[1]))' $(STUDIO_HOME)/pg
-	rm -rf $(STUDIO_HOME)
+	test ! -x $(BIN)/studio || $(BIN)/studio clean $(CLEAN_ARGS)
+	test -x $(BIN)/studio || rm -rf $(STUDIO_HOME)

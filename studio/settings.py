@@ -27,7 +27,9 @@ ENV_PREFIX = "STUDIO_"
 
 
 def _default_home() -> Path:
-    return Path.cwd() / ".studio"
+    from studio.home import default_home  # the one discovery rule, shared with the CLI
+
+    return default_home()
 
 
 class Settings(BaseSettings):
@@ -35,7 +37,7 @@ class Settings(BaseSettings):
 
     # --- where things are ---------------------------------------------------------------------
     home: Path = Field(default_factory=_default_home,
-                       description="folder for the embedded DB, Dagster home and media (default `./.studio`)")
+                       description="folder for the embedded DB, Dagster home and media (default: `.studio` in the project root, the folder holding `.studio-root`, found from any folder below it)")
     backend: Backend = Field("preview", description="`preview` (CPU stand-ins) or `live` (the GPU services over HTTP)")
 
     # --- the studio database ------------------------------------------------------------------
@@ -85,6 +87,16 @@ class Settings(BaseSettings):
     framepack_steps: int = Field(30, ge=1, le=1000, description="FramePack sampling steps per shot")
     framepack_teacache: bool = Field(False, description="FramePack TeaCache: faster and lossy, for drafts")
     db_command_timeout_s: float = Field(10.0, gt=0, description="seconds a database statement may take before answering 503")
+    # --- scene sound ------------------------------------------------------------------------------
+    tts_url: str = Field("", description="a live TTS server speaking `POST /v1/audio/speech`; empty: offline piper with the bundled voice")
+    tts_api_key: SecretStr | None = Field(None, description="bearer key of the live TTS server")
+    music_volume: float = Field(0.3, gt=0, le=1.0, description="level of a scene's music bed (1 = as the file is)")
+    music_duck_db: float = Field(8.0, ge=0, le=40, description="the least the music is lowered under speech, in dB")
+    music_urls_allowed: bool = Field(False, description="fetch a music bed given as an http(s) URL; off: such a bed is refused")
+    # --- `studio up`: the ports of the services it starts (one place) --------------------------
+    webserver_port: int = Field(3000, ge=1, le=65535, description="port of the Dagster webserver (`studio up`, `make webserver`)")
+    api_port: int = Field(8401, ge=1, le=65535, description="port of the review service (`studio up`, `studio serve`)")
+    code_server_port: int = Field(4266, ge=1, le=65535, description="port of the code location's gRPC code server (`studio up`)")
 
     @field_validator("api_allowed_hosts", mode="before")
     @classmethod
@@ -168,7 +180,7 @@ def vault_token(settings: Settings) -> str | None:
 def _default_text(field: str) -> str:
     info = Settings.model_fields[field]
     if info.default_factory is not None:
-        return "`./.studio`" if field == "home" else "computed"
+        return "`<project root>/.studio`" if field == "home" else "computed"
     value = info.default
     if value is None or value == "" or value == ():
         return "unset"

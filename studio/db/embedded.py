@@ -42,8 +42,11 @@ async def ensure_database(server_url: str, dbname: str) -> str:
         if not exists:
             try:
                 await conn.execute(f'CREATE DATABASE "{dbname}"')
-            except asyncpg.DuplicateDatabaseError:
-                pass  # another process created it between our check and our CREATE
+            except (asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
+                # Another process created it between our check and our CREATE. Two CREATE DATABASE
+                # running at the same moment both pass the catalogue check and the loser hits the
+                # unique index of pg_database instead (a unique violation, not "already exists").
+                pass
     finally:
         await conn.close()
     return database_url(server_url, dbname)

@@ -60,7 +60,7 @@ async def import_project(
     async with conn.transaction():
         p = spec.project
         project_id, action = await upsert(
-            conn, "projects", {"slug": p.slug}, {"name": p.name, "description": p.description}
+            conn, "projects", {"slug": p.slug}, {"name": p.name, "description": p.description, "music": p.music}
         )
         report.add("project", action)
 
@@ -100,6 +100,7 @@ async def import_project(
                     "style_id": style_id,
                     "target_images": c.target_images,
                     "reference_images": refs,
+                    "voice": c.voice.model_dump(exclude_none=True) if c.voice else {},
                 },
             )
             report.add("character", action)

@@ -25,6 +25,7 @@ class ProjectSpec(_Strict):
     slug: str = Slug
     name: str = Text
     description: str = ""
+    music: str | None = None  # music bed of every scene that names none: a path under the media root, or a URL
 
 
 class LoraSpec(_Strict):
@@ -46,6 +47,18 @@ class StyleSpec(_Strict):
     negative_template: str = ""
 
 
+class VoiceSpec(_Strict):
+    """How a character sounds (studio/domain/voices.py); what is left out is derived from its slug."""
+
+    voice: str | None = None
+    length_scale: float | None = Field(None, gt=0.3, le=3.0)
+    noise_scale: float | None = Field(None, ge=0, le=2.0)
+    noise_w: float | None = Field(None, ge=0, le=2.0)
+    pitch_semitones: float | None = Field(None, ge=-12, le=12)
+    speed: float | None = Field(None, ge=0.25, le=4.0)
+    model: str | None = None
+
+
 class CharacterSpec(_Strict):
     slug: str = Slug
     name: str = Text
@@ -53,6 +66,7 @@ class CharacterSpec(_Strict):
     appearance: Appearance = Field(default_factory=Appearance)
     target_images: int = Field(20, ge=0, le=10_000)
     reference_images: list[str] = Field(default_factory=list)
+    voice: VoiceSpec | None = None
 
 
 class StorylineSpec(_Strict):

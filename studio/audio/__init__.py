@@ -1,0 +1,1 @@
+"""Scene sound: speech per line, the dialogue track, the music bed and the mix."""

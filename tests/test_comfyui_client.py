@@ -20,6 +20,7 @@ from studio.clients.comfyui import ComfyUIClient
 from studio.clients.comfyui_protocol import ComfyExecutionError, ComfyTimeoutError, ComfyValidationError
 from tests.conftest import FIXTURES
 from tests.doubles.comfyui import ComfyUIDouble
+from tests.doubles.comfyui_catalog import IPADAPTER_MODELS
 
 COMFY_FIXTURES = FIXTURES / "comfyui"
 pytestmark = pytest.mark.timeout(30)
@@ -202,7 +203,7 @@ async def test_missing_ipadapter_models_fail_at_run_time_like_run13():
 
 async def test_images_are_uploaded_before_the_prompt_that_loads_them():
     reference = IPAdapterReference(images=["refs/ref_abc.png"])
-    with ComfyUIDouble() as comfy:
+    with ComfyUIDouble(models=IPADAPTER_MODELS) as comfy:
         comfy_client = client(comfy.url)
         with pytest.raises(ComfyValidationError, match="Invalid image file"):
             await comfy_client.run(workflow(reference=reference))

@@ -24,7 +24,8 @@ import websockets
 
 from studio.clients.comfyui_connection import PromptWatch, ServerLink, ServerLinks
 from studio.clients.comfyui_protocol import (
-    ComfyError, ComfyExecutionError, ComfyOutput, ComfyRun, ComfyTimeoutError, ComfyUnavailableError, failure_in_history,
+    ComfyError, ComfyExecutionError, ComfyOutput, ComfyRun, ComfyTimeoutError, ComfyUnavailableError,
+    ComfyUnreachableError, failure_in_history,
     gpu_seconds_between, outputs_of, parse_validation_error, status_messages,
 )
 from studio.clients.http import LoopSessions, http_client
@@ -108,6 +109,13 @@ class ComfyUIClient:
             server, reservation = await self._reserve_server(links)
             try:
                 result = await self._attempt(links(server), reservation, workflow, images, log)
+            except httpx.ConnectError as error:
+                # Refused before anything was accepted. After a lost prompt the server may be
+                # restarting, so that case keeps the bounded resubmits; a server that was never there
+                # is "not reachable" at once, not "lost the prompt" with backoffs.
+                if not resubmits:
+                    raise ComfyUnreachableError(server, str(error) or type(error).__name__) from None
+                result = LOST
             except ComfyExecutionError as error:
                 if not error.out_of_memory or oom_retried:
                     raise
@@ -141,7 +149,7 @@ class ComfyUIClient:
             try:
                 response = await http.post("/prompt", json=body)
             except httpx.ConnectError:
-                return LOST  # never reached the server (down or restarting)
+                raise  # never reached the server: _run decides between "not reachable" and "restarting"
             except httpx.TransportError:
                 response = None  # maybe accepted before the connection broke: the poll will tell
             if response is not None and response.status_code == 400:

@@ -81,6 +81,17 @@ class ComfyUnavailableError(ComfyError):
     pass
 
 
+class ComfyUnreachableError(ComfyUnavailableError):
+    """Nothing answers at the server's address (connection refused, no route): every job would fail alike."""
+
+    permanent = True
+
+    def __init__(self, server_url: str, reason: str):
+        self.server_url = server_url
+        super().__init__(f"ComfyUI at {server_url} is not reachable ({reason}): start ComfyUI there, or point "
+                         "STUDIO_COMFYUI_URLS at it; `studio doctor` checks the set-up")
+
+
 def parse_validation_error(body: dict) -> ComfyValidationError:
     """A 400 body: the cause is in node_errors (top-level details may be empty, run3)."""
     error = body.get("error") or {}

@@ -22,9 +22,11 @@ MODEL_INPUTS = {
     "ipadapter": [("IPAdapterModelLoader", "ipadapter_file")],
     "upscale_models": [("UpscaleModelLoader", "model_name")],
 }
-# A GPU box set up for IP-Adapter; pass models={"ipadapter": [], "clip_vision": []} to get run13.
-DEFAULT_EXTRA_MODELS = {"ipadapter": ["ip-adapter-plus_sd15.safetensors"],
-                        "clip_vision": ["CLIP-ViT-H-14-laion2B-s32B-b79K.safetensors"]}
+# Like a fresh ComfyUI, the double has no IP-Adapter or CLIP-vision files (run13): a test that needs
+# them installs them (IPADAPTER_MODELS, or `install_model`), as a person would on the GPU box.
+DEFAULT_EXTRA_MODELS: dict[str, list[str]] = {}
+IPADAPTER_MODELS = {"ipadapter": ["ip-adapter-plus_sd15.safetensors"],
+                    "clip_vision": ["CLIP-ViT-H-14-laion2B-s32B-b79K.safetensors"]}
 
 
 class ModelCatalog:

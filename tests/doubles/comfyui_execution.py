@@ -33,6 +33,19 @@ OOM_MESSAGE = (
 RUNTIME_MESSAGE = "mat1 and mat2 shapes cannot be multiplied (154x2048 and 768x320)"
 
 
+def with_png_text(png: bytes, key: str, text: str) -> bytes:
+    """The PNG with a tEXt chunk after IHDR, as ComfyUI's SaveImage writes the prompt: so the same
+    pixels saved by two runs never share a sha256 (only a perceptual hash sees they are the same)."""
+    import struct
+    import zlib
+
+    signature, ihdr_end = png[:8], 8 + 4 + 4 + 13 + 4
+    payload = key.encode("latin-1") + b"\0" + text.encode("latin-1", "replace")
+    chunk = struct.pack(">I", len(payload)) + b"tEXt" + payload
+    chunk += struct.pack(">I", zlib.crc32(b"tEXt" + payload) & 0xFFFFFFFF)
+    return signature + png[8:ihdr_end] + chunk + png[ihdr_end:]
+
+
 @dataclass
 class JobRecord:
     prompt_id: str
@@ -253,7 +266,10 @@ class PromptExecution:
         saved = []
         for index in range(batch):
             name = f"{stem}_{counter + index:05d}_.png"
-            (folder / name).write_bytes(self.double.render(self.prompt, self.prompt_id, index))
+            picture = self.double.render(self.prompt, self.prompt_id, index)
+            if kind == "output":  # SaveImage embeds the prompt; PreviewImage saves none
+                picture = with_png_text(picture, "prompt", json.dumps(self.prompt))
+            (folder / name).write_bytes(picture)
             saved.append({"filename": name, "subfolder": subfolder, "type": kind})
         return saved
 

@@ -1,0 +1,84 @@
+"""Two-pass EBU R128 loudness normalisation with ffmpeg's `loudnorm` (DESIGN §5).
+
+Pass 1 measures (input_i, input_tp, input_lra, input_thresh: a JSON block at the end of stderr).
+Pass 2 is a filter for the final encode: it takes all four as `measured_*` with `linear=true`, and
+still falls back to dynamic mode on its own when the measured range exceeds the target range or
+a linear gain would clip; the `normalization_type` of pass 2's JSON says which one ran, and that is
+what is reported. Inputs under 3 s get a plain gain instead (loudnorm's dynamic mode needs a 3 s
+window), limited so the true peak stays under the ceiling. Output is resampled to 48 kHz: loudnorm
+works at 192 kHz internally and would otherwise hand that rate on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from studio.media.ffmpeg import run_ffmpeg
+
+TARGET_I = -16.0
+TARGET_TP = -1.5
+TARGET_LRA = 11.0
+SAMPLE_RATE = 48000
+SHORT_INPUT_S = 3.0
+_JSON_BLOCK = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
+
+
+class LoudnessError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Loudness:
+    integrated: float  # LUFS; -inf for silence
+    true_peak: float  # dBTP
+    lra: float
+    threshold: float
+
+
+def parse_loudnorm_json(stderr: str) -> dict[str, str]:
+    blocks = _JSON_BLOCK.findall(stderr)
+    if not blocks:
+        raise LoudnessError("loudnorm printed no measurement (does the input have an audio stream?)")
+    return json.loads(blocks[-1])
+
+
+def measure(path: Path) -> Loudness:
+    """Pass 1 over the first audio stream of `path`."""
+    stderr = run_ffmpeg(["-i", str(path), "-vn", "-map", "0:a:0",
+                         "-af", f"loudnorm=I={TARGET_I}:TP={TARGET_TP}:LRA={TARGET_LRA}:print_format=json",
+                         "-f", "null", "-"])
+    data = parse_loudnorm_json(stderr)
+    return Loudness(float(data["input_i"]), float(data["input_tp"]), float(data["input_lra"]),
+                    float(data["input_thresh"]))
+
+
+@dataclass(frozen=True)
+class LoudnessPlan:
+    audio_filter: str
+    method: str  # "loudnorm" (read normalization_type from pass 2) | "gain" | "none"
+    gain_db: float = 0.0
+
+
+def plan_normalisation(measured: Loudness, duration_s: float) -> LoudnessPlan:
+    resample = f"aresample={SAMPLE_RATE}"
+    if not math.isfinite(measured.integrated):
+        return LoudnessPlan(resample, "none")  # silence stays silence: no gain makes it -16 LUFS
+    if duration_s < SHORT_INPUT_S:
+        gain = min(TARGET_I - measured.integrated, TARGET_TP - measured.true_peak)
+        return LoudnessPlan(f"volume={gain:.2f}dB,{resample}", "gain", round(gain, 2))
+    return LoudnessPlan(
+        f"loudnorm=I={TARGET_I}:TP={TARGET_TP}:LRA={TARGET_LRA}:measured_I={measured.integrated}"
+        f":measured_TP={measured.true_peak}:measured_LRA={measured.lra}:measured_thresh={measured.threshold}"
+        f":linear=true:print_format=json,{resample}",
+        "loudnorm")
+
+
+def applied_normalisation(plan: LoudnessPlan, pass2_stderr: str) -> str:
+    """What pass 2 did: `linear`, `dynamic` (loudnorm's own fallback), `gain` or `none`."""
+    if plan.method != "loudnorm":
+        return plan.method
+    return parse_loudnorm_json(pass2_stderr).get("normalization_type", "unknown")

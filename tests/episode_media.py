@@ -1,0 +1,23 @@
+"""Tiny scene videos made with real ffmpeg (testsrc + sine) for the episode tests and bench."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from studio.media.ffmpeg import run_ffmpeg
+
+
+def make_scene_clip(path: Path, *, duration_s: float = 1.5, size: str = "160x90", fps: int = 24,
+                    frequency: int = 440, volume_db: float = -20.0, audio: bool = True,
+                    sample_rate: int = 48000, pattern: str = "testsrc", srt: str | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    args = ["-f", "lavfi", "-i", f"{pattern}=size={size}:rate={fps}:duration={duration_s}"]
+    if audio:
+        args += ["-f", "lavfi", "-i", f"sine=frequency={frequency}:sample_rate={sample_rate}:duration={duration_s}",
+                 "-af", f"volume={volume_db}dB", "-c:a", "aac", "-ac", "2"]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-video_track_timescale", "12288",
+             "-t", str(duration_s), "-y", str(path)]
+    run_ffmpeg(args)
+    if srt is not None:
+        path.with_suffix(".srt").write_text(srt, encoding="utf-8")
+    return path

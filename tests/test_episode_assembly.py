@@ -1,0 +1,84 @@
+"""Joining scene videos with real ffmpeg: stream copy, normalising, transitions, loudness, chapters, tags."""
+
+import pytest
+
+from studio.media.assemble import SceneVideo, assemble_episode, thumbnail
+from studio.media.ffmetadata import read_ffmetadata
+from studio.media.ffmpeg import media_info, run_ffmpeg
+from studio.media.loudnorm import TARGET_I, TARGET_TP, measure
+from tests.episode_media import make_scene_clip
+
+
+def annex_b(path):
+    """The H.264 elementary stream of a file, copied out without decoding (parameter sets in-band)."""
+    out = path.with_suffix(".h264")
+    run_ffmpeg(["-v", "error", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "h264", "-y", str(out)])
+    return out.read_bytes()
+
+
+def frame_count(path):
+    stderr = run_ffmpeg(["-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"])
+    return int(stderr.rsplit("frame=", 1)[1].split()[0])
+
+
+def decode_errors(path):
+    return run_ffmpeg(["-v", "error", "-i", str(path), "-f", "null", "-"]).strip()
+
+
+def test_identical_clips_joined_by_cuts_are_stream_copied(tmp_path):
+    clips = [make_scene_clip(tmp_path / f"s{i}.mp4", duration_s=d, frequency=300 + 100 * i, volume_db=-30)
+             for i, d in enumerate([1.5, 1.0, 1.25])]
+    scenes = [SceneVideo(f"s{i}", f"Scene {i}", p) for i, p in enumerate(clips)]
+    done = assemble_episode(scenes, tmp_path / "episode.mp4", tags={"title": "Ep"})
+    assert done.copy_only and done.copied_joins == [1, 2] and done.normalised_scenes == []
+    # No re-encode: the episode's H.264 stream is the scenes' streams byte for byte, in order.
+    assert annex_b(done.path) == b"".join(annex_b(clip) for clip in clips)
+    assert frame_count(done.path) == 36 + 24 + 30
+    assert done.duration_s == pytest.approx(3.75)
+    assert abs(media_info(done.path).duration_s - 3.75) < 0.05
+    assert done.scene_starts_s == [0.0, 1.5, 2.5]
+
+
+def test_mixed_clips_are_normalised_and_transitions_give_the_exact_duration(tmp_path):
+    a = make_scene_clip(tmp_path / "a.mp4", duration_s=2.0)
+    odd = make_scene_clip(tmp_path / "odd.mp4", duration_s=2.0, size="200x100", fps=30, audio=False)
+    b = make_scene_clip(tmp_path / "b.mp4", duration_s=1.5, sample_rate=44100)
+    c = make_scene_clip(tmp_path / "c.mp4", duration_s=2.0)
+    scenes = [SceneVideo("a", "A", a), SceneVideo("odd", "Odd", odd), SceneVideo("b", "B", b, "fade", 0.5),
+              SceneVideo("c", "C", c, "wipe", 0.25)]
+    done = assemble_episode(scenes, tmp_path / "episode.mp4", tags={})
+    assert not done.copy_only and sorted(done.normalised_scenes) == ["b", "odd"]
+    # 2 + 2 + 1.5 + 2 - 0.5 - 0.25 = 6.75 s = 162 frames at 24 fps
+    assert done.duration_s == pytest.approx(6.75)
+    assert frame_count(done.path) == 162
+    info = media_info(done.path)
+    assert (info.video.width, info.video.height, info.video.fps) == (160, 90, 24.0)
+    assert info.audio.sample_rate == 48000
+    assert decode_errors(done.path) == ""
+    assert [round(c.start_s, 2) for c in done.chapters] == [0.0, 2.0, 3.5, 4.75]
+
+
+def test_loudness_reaches_the_target_and_the_applied_mode_is_reported(tmp_path):
+    quiet = [make_scene_clip(tmp_path / f"q{i}.mp4", duration_s=2.0, volume_db=-35) for i in range(2)]
+    done = assemble_episode([SceneVideo(f"q{i}", "", p) for i, p in enumerate(quiet)], tmp_path / "e.mp4", tags={})
+    assert done.input_loudness.integrated < -40
+    assert done.normalization_type in ("linear", "dynamic")
+    out = measure(done.path)
+    assert abs(out.integrated - TARGET_I) <= 1.0 and out.true_peak <= TARGET_TP
+    short = assemble_episode([SceneVideo("q0", "", quiet[0])], tmp_path / "short.mp4", tags={})
+    assert short.normalization_type == "gain"  # under 3 s: a plain gain
+    assert abs(measure(short.path).integrated - TARGET_I) <= 1.0
+
+
+def test_chapters_tags_and_thumbnail(tmp_path):
+    clips = [make_scene_clip(tmp_path / f"s{i}.mp4", duration_s=1.0) for i in range(2)]
+    tags = {"title": "The Lamp; Goes = Out", "studio_scenes": '["s0","s1"]', "studio_gpu_seconds": "12.5"}
+    done = assemble_episode([SceneVideo("s0", "First", clips[0]), SceneVideo("s1", "Second", clips[1])],
+                            tmp_path / "e.mp4", tags=tags)
+    read_tags, chapters = read_ffmetadata(done.path)
+    assert {k: read_tags[k] for k in tags} == tags
+    assert [(round(s, 2), round(e, 2), t) for s, e, t in chapters] == [(0.0, 1.0, "First"), (1.0, 2.0, "Second")]
+    thumb = thumbnail(done.path, tmp_path / "thumb.jpg", at_s=0.5)
+    assert thumb.read_bytes()[:2] == b"\xff\xd8"
+    with pytest.raises(RuntimeError, match="no frame"):
+        thumbnail(done.path, tmp_path / "late.jpg", at_s=30.0)

@@ -5,13 +5,10 @@ service imports no Dagster (tests/test_settings.py), so this is FastAPI, pydanti
 """
 
 import statistics
-import subprocess
-import sys
-from pathlib import Path
 
+from bench.bench_code_location import fresh_process_seconds
 from bench.results import record
 
-REPO = Path(__file__).resolve().parents[1]
 PROBE = """
 import time
 t0 = time.perf_counter()
@@ -22,11 +19,7 @@ print(time.perf_counter() - t0)
 
 
 def main(runs: int = 7) -> None:
-    timings = []
-    for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, cwd=REPO, check=True)
-        timings.append(float(out.stdout.strip().splitlines()[-1]))
-    record({"api_import_s": round(statistics.median(timings), 3)})
+    record({"api_import_s": round(statistics.median(fresh_process_seconds(PROBE, runs)), 3)})
 
 
 if __name__ == "__main__":

@@ -18,11 +18,17 @@ print(time.perf_counter() - t0)
 """
 
 
-def main(runs: int = 5) -> None:
+def fresh_process_seconds(probe: str, runs: int) -> list[float]:
+    """What `probe` prints last (its own timing), once per fresh interpreter."""
     timings = []
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, cwd=REPO, check=True)
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True)
         timings.append(float(out.stdout.strip().splitlines()[-1]))
+    return timings
+
+
+def main(runs: int = 5) -> None:
+    timings = fresh_process_seconds(PROBE, runs)
     record({"code_location_load_s": round(statistics.median(timings), 3),
             "code_location_load_max_s": round(max(timings), 3)})
 

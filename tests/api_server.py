@@ -43,3 +43,16 @@ def serve_api(app: FastAPI, *, start_timeout_s: float = 30.0) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def serve_with_env(monkeypatch, db_url: str, *routers: APIRouter, **env: str | None) -> Iterator[str]:
+    """The app (with `routers`) served after setting these variables (None: unset): the app reads its
+    settings once, when it is made, as `studio serve` does."""
+    from api.app import create_app
+    from studio.settings import load_settings
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value) if value is not None else monkeypatch.delenv(name, raising=False)
+    with serve_api(with_routers(create_app(load_settings(), database_url=db_url), *routers)) as url:
+        yield url

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterator
+import functools
 
 import socket
 
 import httpx
 import pytest
 
-from api.app import create_app
 from api.routers import echo as echo_routes
 from studio.clients.echo import EchoError, EchoClient, EchoUnavailable
-from studio.settings import load_settings
-from tests.api_server import serve_api, with_routers
+from tests.api_server import serve_with_env
 from tests.doubles.echo import EchoDouble
 from tests.doubles.ollama import OllamaDouble
 
@@ -93,15 +90,8 @@ async def test_fallback_reports_unknown_model_and_unreachable_ollama():
 
 @pytest.fixture
 def serve_echo_routes(studio_env, db_url, monkeypatch):
-    """The /echo routes served with these variables set (None: unset); settings are read at start."""
-    @contextmanager
-    def serve(**env: str | None) -> Iterator[str]:
-        for name, value in env.items():
-            monkeypatch.setenv(name, value) if value is not None else monkeypatch.delenv(name, raising=False)
-        app = with_routers(create_app(load_settings(), database_url=db_url), echo_routes.router)
-        with serve_api(app) as url:
-            yield url
-    return serve
+    """The /echo routes served with these variables set (None: unset)."""
+    return functools.partial(serve_with_env, monkeypatch, db_url, echo_routes.router)
 
 
 def test_echo_routes(serve_echo_routes, echo):

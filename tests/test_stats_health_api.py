@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterator
+import functools
 
 import asyncio
 import socket
@@ -17,7 +16,7 @@ from api.routers import health, stats
 from studio.cli import main as studio
 from studio.settings import load_settings
 from studio.db.pool import connect
-from tests.api_server import serve_api, with_routers
+from tests.api_server import serve_api, serve_with_env, with_routers
 from tests.conftest import EXAMPLE_SPEC
 from tests.doubles.comfyui import ComfyUIDouble
 from tests.doubles.ollama import OllamaDouble
@@ -93,15 +92,8 @@ def test_character_stats_stay_fast_at_100k_images(api_url, db_url):
 
 @pytest.fixture
 def serve_health(studio_env, db_url, monkeypatch):
-    """The health route served with these variables set (None: unset); settings are read at start."""
-    @contextmanager
-    def serve(**env: str | None) -> Iterator[str]:
-        for name, value in env.items():
-            monkeypatch.setenv(name, value) if value is not None else monkeypatch.delenv(name, raising=False)
-        app = with_routers(create_app(load_settings(), database_url=db_url), health.router)
-        with serve_api(app) as url:
-            yield url
-    return serve
+    """The health route served with these variables set (None: unset)."""
+    return functools.partial(serve_with_env, monkeypatch, db_url, health.router)
 
 
 def test_health_in_preview_mode_does_not_probe_gpu_services(serve_health):

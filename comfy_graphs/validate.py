@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class WorkflowError:
-    """One problem in a workflow, found here or reported by ComfyUI (resources.comfyui_protocol)."""
+    """One problem in a workflow, found here or reported by ComfyUI (studio.clients.comfyui_protocol)."""
 
     node_id: str  # empty for the workflow as a whole ("no output node")
     class_type: str

@@ -93,6 +93,14 @@ class Settings(BaseSettings):
     music_volume: float = Field(0.3, gt=0, le=1.0, description="level of a scene's music bed (1 = as the file is)")
     music_duck_db: float = Field(8.0, ge=0, le=40, description="the least the music is lowered under speech, in dB")
     music_urls_allowed: bool = Field(False, description="fetch a music bed given as an http(s) URL; off: such a bed is refused")
+    # --- publishing to Jellyfin ---------------------------------------------------------------
+    jellyfin_library: Path | None = Field(None, description="root of the published Jellyfin tree (unset: `<home>/published`)")
+    jellyfin_url: str = Field("", description="Jellyfin server to announce new episodes to; empty: files are written, nobody is told")
+    jellyfin_token: SecretStr | None = Field(None, description="Jellyfin API key, sent as `Authorization: MediaBrowser Token=...`")
+    jellyfin_path_map: str = Field("", description="`<our prefix>=<Jellyfin's prefix>` when Jellyfin sees the library under another path")
+    jellyfin_link: Literal["auto", "copy", "symlink"] = Field(
+        "auto", description="`auto`: hard link on the same filesystem, else copy; `symlink`: an absolute symlink")
+    jellyfin_debounce_s: float = Field(30.0, ge=0, description="an unchanged episode is not announced again within this many seconds")
     # --- `studio up`: the ports of the services it starts (one place) --------------------------
     webserver_port: int = Field(3000, ge=1, le=65535, description="port of the Dagster webserver (`studio up`, `make webserver`)")
     api_port: int = Field(8401, ge=1, le=65535, description="port of the review service (`studio up`, `studio serve`)")
@@ -124,7 +132,7 @@ class Settings(BaseSettings):
     def _absolute_home(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
-    @field_validator("ollama_url", "echo_url", "dagster_graphql_url", mode="after")
+    @field_validator("ollama_url", "echo_url", "dagster_graphql_url", "jellyfin_url", mode="after")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.strip().rstrip("/")
@@ -133,6 +141,10 @@ class Settings(BaseSettings):
     @cached_property
     def media_root(self) -> Path:
         return self.home / "media"
+
+    @cached_property
+    def published_root(self) -> Path:
+        return (self.jellyfin_library or self.home / "published").expanduser().resolve()
 
     @cached_property
     def embedded_pg_dir(self) -> Path:

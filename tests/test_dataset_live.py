@@ -70,11 +70,12 @@ def test_a_workflow_comfyui_refuses_fails_the_batch_clearly_and_registers_nothin
         result = run(resources, "mika", instance)
     assert not result.success
     failure = result.get_step_failure_events()[0].event_specific_data.error.cause.message
-    assert "node checkpoint (CheckpointLoaderSimple) input ckpt_name: Value not in list" in failure
-    assert comfy.requests["POST /prompt"] <= 2  # the batch stops at the first refusal; none retried
+    # Checked against the server's own object_info before the first job: nothing is even posted.
+    assert "has no checkpoints file 'missing-model.safetensors': put it into ComfyUI/models/checkpoints" in failure
+    assert comfy.requests["POST /prompt"] == 0
     assert fetch(db_url, "SELECT count(*) AS n FROM images")[0]["n"] == 0
     [history] = fetch(db_url, "SELECT status, error FROM generation_history")
-    assert history["status"] == "failed" and "ckpt_name" in history["error"]
+    assert history["status"] == "failed" and "missing-model.safetensors" in history["error"]
 
 
 RUN_ONE_PARTITION = """

@@ -280,6 +280,11 @@ class ComfyUIClient:
         results = await asyncio.gather(*map(one, self.urls), return_exceptions=True)
         return {url: (r if isinstance(r, dict) else {"error": repr(r)}) for url, r in zip(self.urls, results)}
 
+    async def object_info(self, server_url: str | None = None) -> dict:
+        """Every node type the server has, with its inputs (model loaders list the installed files)."""
+        async with self._http(server_url or self.urls[0]) as http:
+            return (await http.get("/object_info")).raise_for_status().json()
+
     async def models(self, folder: str, server_url: str | None = None) -> list[str]:
         """Installed files (GET /models/{folder}): preflight for what validation does not check (run13)."""
         async with self._http(server_url or self.urls[0]) as http:

@@ -92,6 +92,16 @@ class ComfyUnreachableError(ComfyUnavailableError):
                          "STUDIO_COMFYUI_URLS at it; `studio doctor` checks the set-up")
 
 
+class ComfySetupError(ComfyError):
+    """The server lacks what the workflow needs (a node, a model file): found before any job is sent."""
+
+    permanent = True
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
 def parse_validation_error(body: dict) -> ComfyValidationError:
     """A 400 body: the cause is in node_errors (top-level details may be empty, run3)."""
     error = body.get("error") or {}

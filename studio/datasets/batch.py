@@ -27,7 +27,9 @@ from studio.datasets.models import BatchParameters, CharacterContext, GeneratedI
 from studio.domain.dedup import NEAR_DUPLICATE_DISTANCE, HashIndex, phash_signed
 from studio.domain.feedback_rules import correction_hints, learned_negatives
 from studio.domain.prompts import build_negative_prompt, build_positive_prompt
+from studio.domain.progress import Progress, progress_line
 from studio.domain.review import ReviewResult, decide
+from studio.run_progress import record_progress, start_progress
 from studio.training.active_lora import with_active_lora
 from studio.uploads import write_atomically
 
@@ -64,6 +66,9 @@ class BatchReport:
     parameters: dict = field(default_factory=dict)
     # (image id, submit time, decision time) for overhead measurements.
     timings: list[tuple[int, float, float]] = field(default_factory=list)
+
+
+PROGRESS_STEP = "dataset_images"
 
 
 def prompts_for(character: CharacterContext, rejections: dict[str, int]) -> tuple[str, str]:
@@ -109,6 +114,8 @@ async def run_batch(
         seed_offset = await repo.next_seed_offset(conn, character.id)
         history_id = await repo.start_history(conn, character.id, count, generator.backend, run_id)
         await record_parameters(conn, history_id, report.parameters)
+        if run_id:
+            await start_progress(conn, run_id, PROGRESS_STEP, count)
     report.prompt, report.negative_prompt = prompts_for(character, rejections)
     if parameters and parameters.extra_negatives:
         report.negative_prompt = ", ".join(p for p in (report.negative_prompt, *parameters.extra_negatives) if p)
@@ -116,15 +123,31 @@ async def run_batch(
         f"ref_{Path(p).stem}{Path(p).suffix}": (media_root / p).read_bytes() for p in character.reference_images
     }
     slots = asyncio.Semaphore(queue_depth)
+    started, done = time.monotonic(), 0
 
-    async def one(index: int) -> None:
+    async def advance(outcome: str) -> None:
+        """One image finished (decided, duplicate or failed): the run log and the runs API hear of it."""
+        nonlocal done
+        done += 1
+        progress = Progress(done, count, time.monotonic() - started)
+        eta = f", about {progress.eta_s:.0f} s left" if progress.eta_s else ""
+        log.info(progress_line(PROGRESS_STEP, progress, outcome) + eta)
+        if run_id:
+            async with pool.acquire() as conn:
+                await record_progress(conn, run_id, PROGRESS_STEP, done, dict(report.counts), outcome)
+
+    def request_for(index: int) -> GenerationRequest:
         seed = _seed(character.slug, seed_offset + index)
-        request = GenerationRequest(
+        return GenerationRequest(
             character=character.slug, appearance=character.appearance, positive=report.prompt,
             negative=report.negative_prompt, seed=seed, style=style, references=references,
             ipadapter_weight=ipadapter_weight,
             filename_prefix=f"{character.slug}/{run_id or 'adhoc'}_{index}",
         )
+
+    async def one(index: int) -> None:
+        request = request_for(index)
+        seed = request.seed
         async with slots:
             submitted = time.perf_counter()  # the job is handed to the GPU queue now
             image = await generator.generate(request, log)
@@ -135,14 +158,19 @@ async def run_batch(
             report.prompt_ids.append(image.comfy_prompt_id)
         if image.workflow_hash:
             report.workflow_hashes.add(image.workflow_hash)
-        await _register_and_review(pool, character, image, reviewer, media_root, report, hashes,
-                                   run_id, submitted, log)
+        await advance(await _register_and_review(pool, character, image, reviewer, media_root, report, hashes,
+                                                 run_id, submitted, log))
 
     # One connection (and one ComfyUI socket) per service for the whole batch, not one per job.
     async with generator.session(), reviewer.session():
-        tasks = [asyncio.create_task(one(i)) for i in range(count)]
+        tasks: list[asyncio.Task] = []
         failures: list[Exception] = []
         try:
+            preflight = getattr(generator, "preflight", None)
+            if preflight is not None and count:
+                # A live server lacking a model or node would fail every job alike: stop before the first.
+                await preflight(request_for(0))
+            tasks = [asyncio.create_task(one(i)) for i in range(count)]
             for finished in asyncio.as_completed(tasks):
                 try:
                     await finished
@@ -152,6 +180,8 @@ async def run_batch(
                         raise
                     log.error("image generation failed: %s", exc)
                     failures.append(exc)
+                    report.counts["failed"] = len(failures)
+                    await advance("failed")
             report.counts["failed"] = len(failures)
             if failures and len(failures) == count:
                 raise failures[0]
@@ -170,7 +200,7 @@ async def run_batch(
 
 
 async def _register_and_review(pool, character, image: GeneratedImage, reviewer, media_root, report,
-                               hashes: HashIndex, run_id, submitted: float, log) -> None:
+                               hashes: HashIndex, run_id, submitted: float, log) -> str:
     picture = Image.open(io.BytesIO(image.data))  # reads the header only: the size
     # Decoding and shrinking the picture take ~7 ms; Pillow releases the GIL while it does, so in a
     # thread the event loop meanwhile keeps the GPU queue fed and other images moving.
@@ -179,7 +209,7 @@ async def _register_and_review(pool, character, image: GeneratedImage, reviewer,
     if hashes.has_near_duplicate(phash, NEAR_DUPLICATE_DISTANCE):
         report.counts["duplicates"] += 1
         log.info("seed %s: near-duplicate of a registered image, skipped", image.seed)
-        return
+        return "duplicate"
     hashes.add(phash)
     sha = hashlib.sha256(image.data).hexdigest()
     relative = f"datasets/{character.slug}/images/{sha[:20]}.png"
@@ -192,7 +222,7 @@ async def _register_and_review(pool, character, image: GeneratedImage, reviewer,
         )
     if image_id is None:
         report.counts["duplicates"] += 1
-        return
+        return "duplicate"
     report.image_ids.append(image_id)
     try:
         review = await reviewer.review(image.data, character, log)
@@ -204,3 +234,4 @@ async def _register_and_review(pool, character, image: GeneratedImage, reviewer,
         await record_automatic_review(conn, image_id, review, decision)
     report.counts[decision] += 1
     report.timings.append((image_id, submitted, time.perf_counter()))
+    return decision

@@ -67,6 +67,16 @@ class ComfyImageGenerator:
         )
         return build_txt2img_workflow(params)
 
+    async def preflight(self, request: GenerationRequest) -> None:
+        """Before a batch: every server has the nodes and model files this workflow needs, or the
+        batch stops here with what to install (an error that would otherwise repeat for every job)."""
+        from studio.clients.comfyui_protocol import ComfySetupError
+        from studio.doctor.comfy import comfy_problems
+
+        problems = await comfy_problems(self.comfyui, [self.workflow_for(request)])
+        if problems:
+            raise ComfySetupError(problems)
+
     async def generate(self, request: GenerationRequest, log: logging.Logger) -> GeneratedImage:
         workflow = self.workflow_for(request)
         run = await self.comfyui.run(workflow, images=request.references, log=log)

@@ -1,0 +1,184 @@
+"""Building one scene's video: its clips joined, its sound mixed, its subtitles beside it and inside it.
+
+No clip is ever rendered here: the clips are shot_clips' files, read as they are. The joined
+picture is kept under a name made of the clips' identities and the shots' hold times, so a change of
+dialogue or music that does not lengthen a shot re-mixes the sound and re-muxes (stream copy) only.
+Audio is non-fatal: speech or music failing leaves a valid video with whatever sound could be made
+(silence at worst), and the report says what is missing and why; nothing failed is cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from studio.audio.line_cache import LineAudioCache
+from studio.audio.mix import MixSettings, dialogue_track, mix_scene
+from studio.audio.music import MusicUnavailable, chosen_source, resolve_music
+from studio.audio.tts import Synthesizer
+from studio.domain.dialogue_subtitles import dialogue_cues
+from studio.domain.dialogue_timing import TimingRules
+from studio.domain.subtitles import to_srt, to_webvtt
+from studio.media.concat import join_clips
+from studio.media.ffmpeg import FfmpegError, media_info, run_ffmpeg
+from studio.media.loudnorm import LoudnessError, measure
+from studio.media.silence import detect_silence
+from studio.media.streams import stream_duration
+from studio.scene_videos.dialogue import placed_audio, speak_dialogue
+from studio.scene_videos.repository import scene_source
+from studio.uploads import write_atomically
+
+
+class SceneNotReady(RuntimeError):
+    """The scene has no picture to build on yet (a shot without its clip)."""
+
+
+@dataclass(frozen=True)
+class SceneSoundOptions:
+    mix: MixSettings = MixSettings()
+    music_urls_allowed: bool = False
+    speaker_names: bool = True  # subtitles start with who speaks
+    lead_in_s: float = 0.25
+    gap_s: float = 0.3
+    tail_s: float = 0.25
+    lengthen_shots: bool = True
+
+
+@dataclass
+class SceneVideoReport:
+    scene: str
+    path: Path
+    srt_path: Path | None
+    vtt_path: Path | None
+    duration_s: float
+    join: dict[str, Any]
+    audio_state: str  # "complete" | "partial" (see audio_problems) | "silent" (nothing to say or play)
+    audio_problems: list[str]
+    sound: str  # what went into the mix
+    music: str | None
+    lines: list[dict[str, Any]]
+    timing_problems: list[str]
+    held_s: list[float]
+    loudness: dict[str, float | None] = field(default_factory=dict)
+    silences: list[dict] = field(default_factory=list)
+    av_difference_s: float = 0.0
+
+    @property
+    def synthesised(self) -> int:
+        return sum(1 for line in self.lines if line["synthesised"])
+
+
+def scene_dir(media_root: Path, scene: str) -> Path:
+    return Path(media_root) / "scenes" / scene
+
+
+def scene_video_path(media_root: Path, scene: str) -> Path:
+    return scene_dir(media_root, scene) / f"{scene}.mp4"
+
+
+def _finite(value: float) -> float | None:
+    return round(value, 2) if math.isfinite(value) else None
+
+
+def _joined_name(clips: list[Path], holds: tuple[float, ...]) -> str:
+    identity = [(str(c), c.stat().st_size, c.stat().st_mtime_ns) for c in clips]
+    return ".joined-" + hashlib.sha256(repr((identity, holds)).encode()).hexdigest()[:16] + ".mp4"
+
+
+def _joined_video(clips: list[Path], holds: tuple[float, ...], folder: Path) -> tuple[Path, dict]:
+    path = folder / _joined_name(clips, holds)
+    if path.is_file():
+        return path, {"method": "kept", "reason": "clips and holds unchanged since the last build"}
+    for old in folder.glob(".joined-*.mp4"):
+        old.unlink(missing_ok=True)
+    joined = join_clips(clips, path, holds=holds)
+    return path, {"method": joined.method, "reason": joined.reason}
+
+
+async def build_scene_video(conn: asyncpg.Connection, scene: str, media_root: Path, synthesizer: Synthesizer,
+                            options: SceneSoundOptions = SceneSoundOptions()) -> SceneVideoReport:
+    source = await scene_source(conn, scene)
+    if not source.shots:
+        raise SceneNotReady(f"scene {scene!r} has no shots")
+    clips = []
+    for shot in source.shots:
+        clip = Path(media_root) / shot["clip_path"] if shot["clip_path"] else None
+        if clip is None or not clip.is_file():
+            raise SceneNotReady(f"scene {scene!r}: shot {shot['position']} has no clip yet (materialize shot_clips)")
+        clips.append(clip)
+    infos = [media_info(c) for c in clips]
+    rules = TimingRules(options.lead_in_s, options.gap_s, options.tail_s, options.lengthen_shots,
+                        infos[0].video.fps if infos[0].video and infos[0].video.fps else 24.0)
+    spoken = await speak_dialogue(source.shots, [i.duration_s for i in infos], source.cast,
+                                  LineAudioCache(media_root, synthesizer), rules)
+    problems = [spoken.problem] if spoken.problem else []
+
+    folder = scene_dir(media_root, scene)
+    folder.mkdir(parents=True, exist_ok=True)
+    joined, join = _joined_video(clips, spoken.plan.held_s, folder)
+    duration = stream_duration(joined, "v")
+
+    music_source = chosen_source(source.music, source.project_music)
+    try:
+        music = await resolve_music(music_source, media_root, urls_allowed=options.music_urls_allowed)
+    except MusicUnavailable as exc:
+        music, music_source = None, None
+        problems.append(str(exc))
+
+    names = {slug: c["name"] for slug, c in source.cast.items()} if options.speaker_names else None
+    cues = dialogue_cues(spoken.plan.placements, names)
+    out = scene_video_path(media_root, scene)
+    srt_path, vtt_path = out.with_suffix(".srt"), out.with_suffix(".vtt")
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as tmp:
+        tmp = Path(tmp)
+        dialogue = None
+        if spoken.complete and spoken.plan.placements:
+            dialogue = dialogue_track(placed_audio(spoken), duration, tmp / "dialogue.wav")
+        try:
+            made = mix_scene(dialogue, music.path if music else None, duration, tmp / "mix.wav", options.mix)
+        except FfmpegError as exc:
+            problems.append(f"mixing failed: {exc}")
+            made = mix_scene(None, None, duration, tmp / "mix.wav", options.mix)
+        if cues:
+            write_atomically(srt_path, to_srt(cues).encode())
+            write_atomically(vtt_path, to_webvtt(cues).encode())
+        else:
+            srt_path.unlink(missing_ok=True)
+            vtt_path.unlink(missing_ok=True)
+        _mux(joined, tmp / "mix.wav", srt_path if cues else None, tmp / out.name)
+        os.replace(tmp / out.name, out)
+
+    has_sources = bool(spoken.plan.placements) or music_source is not None
+    state = "partial" if problems else ("complete" if has_sources else "silent")
+    report = SceneVideoReport(scene, out, srt_path if cues else None, vtt_path if cues else None,
+                              round(duration, 3), join, state, problems, made, music_source,
+                              spoken.line_report(), [p.message for p in spoken.plan.problems],
+                              list(spoken.plan.held_s))
+    _measure(report)
+    return report
+
+
+def _mux(video: Path, audio: Path, srt: Path | None, out: Path) -> None:
+    inputs = ["-i", video, "-i", audio] + (["-i", srt] if srt else [])
+    maps = ["-map", "0:v:0", "-map", "1:a:0"] + (["-map", "2:s:0", "-c:s", "mov_text",
+                                                 "-metadata:s:s:0", "language=eng"] if srt else [])
+    run_ffmpeg([*inputs, *maps, "-c:v", "copy", "-c:a", "aac", "-b:a", "160k", "-ar", 48000,
+                "-movflags", "+faststart", "-y", out])
+
+
+def _measure(report: SceneVideoReport) -> None:
+    try:
+        loud = measure(report.path)
+        report.loudness = {"integrated_lufs": _finite(loud.integrated), "true_peak_dbtp": _finite(loud.true_peak)}
+    except (LoudnessError, FfmpegError) as exc:
+        report.loudness = {"integrated_lufs": None, "true_peak_dbtp": None, "error": str(exc)[:200]}
+    report.silences = [s.as_dict() for s in detect_silence(report.path)]
+    audio, video = stream_duration(report.path, "a"), stream_duration(report.path, "v")
+    report.av_difference_s = round(abs((audio or 0.0) - (video or 0.0)), 4)

@@ -1,0 +1,1 @@
+"""Episodes as files: assembling scene videos, publishing to the Jellyfin library, GPU accounting."""

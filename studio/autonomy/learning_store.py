@@ -26,24 +26,36 @@ SELECT c.id, c.appearance_data, s.checkpoint, s.cfg, s.steps, s.sampler, s.sched
  WHERE c.id = ANY($1::bigint[])
 """
 
+# Images are counted per batch before the join: sorting every image row with its batch's parameters
+# spilled to disk at 200,000 images.
 BATCHES_SQL = """
 SELECT gh.id, gh.character_id, gh.parameters -> 'used' AS used, gh.strategy,
-       count(i.id) FILTER (WHERE i.status = 'approved') AS approved,
-       count(i.id) FILTER (WHERE i.status = 'rejected') AS rejected
+       coalesce(o.approved, 0) AS approved, coalesce(o.rejected, 0) AS rejected
   FROM generation_history gh
-  LEFT JOIN images i ON i.character_id = gh.character_id AND i.dagster_run_id = gh.dagster_run_id
+  LEFT JOIN (SELECT character_id, dagster_run_id,
+                    count(*) FILTER (WHERE status = 'approved') AS approved,
+                    count(*) FILTER (WHERE status = 'rejected') AS rejected
+               FROM images WHERE character_id = ANY($1::bigint[]) AND dagster_run_id IS NOT NULL
+              GROUP BY character_id, dagster_run_id) o
+    ON o.character_id = gh.character_id AND o.dagster_run_id = gh.dagster_run_id
  WHERE gh.character_id = ANY($1::bigint[]) AND gh.parameters IS NOT NULL
- GROUP BY gh.id ORDER BY gh.id
+ ORDER BY gh.id
 """
 
-LAST_BATCH_REJECTIONS_SQL = """
-SELECT i.character_id, i.review, f.categories
-  FROM (SELECT DISTINCT ON (character_id) character_id, dagster_run_id FROM generation_history
-         WHERE character_id = ANY($1::bigint[]) ORDER BY character_id, id DESC) last
-  JOIN images i ON i.character_id = last.character_id AND i.dagster_run_id = last.dagster_run_id
+# A batch can be a thousand images: the latest REASON_SAMPLE rejections of it say what went wrong as
+# well as all of them, and keep a tick's work from growing with batch size.
+REASON_SAMPLE = 10
+LAST_BATCH_REJECTIONS_SQL = f"""
+SELECT r.character_id, r.review, f.categories
+  FROM (SELECT i.id, i.character_id, i.review,
+               row_number() OVER (PARTITION BY i.character_id ORDER BY i.id DESC) AS nth
+          FROM (SELECT DISTINCT ON (character_id) character_id, dagster_run_id FROM generation_history
+                 WHERE character_id = ANY($1::bigint[]) ORDER BY character_id, id DESC) last
+          JOIN images i ON i.character_id = last.character_id AND i.dagster_run_id = last.dagster_run_id
+         WHERE i.status = 'rejected') r
   LEFT JOIN LATERAL (SELECT categories FROM review_feedback rf
-                      WHERE rf.image_id = i.id AND rf.decision = 'rejected' ORDER BY rf.id DESC LIMIT 1) f ON true
- WHERE i.status = 'rejected'
+                      WHERE rf.image_id = r.id AND rf.decision = 'rejected' ORDER BY rf.id DESC LIMIT 1) f ON true
+ WHERE r.nth <= {REASON_SAMPLE}
 """
 
 

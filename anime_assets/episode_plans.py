@@ -1,4 +1,4 @@
-"""The `episodes` asset: one partition per episode, with its ordered scenes and transitions."""
+"""The `episode_plans` asset: one partition per episode, with its ordered scenes and transitions."""
 
 import dagster as dg
 
@@ -8,8 +8,8 @@ from studio.db import catalog
 
 
 @dg.asset(partitions_def=episode_partitions, group_name="episodes", kinds={"postgres"})
-async def episodes(context: dg.AssetExecutionContext, database: StudioDatabase) -> dg.MaterializeResult:
-    """The episode's running order. Rendering joins scene videos in this order (a later issue)."""
+async def episode_plans(context: dg.AssetExecutionContext, database: StudioDatabase) -> dg.MaterializeResult:
+    """The episode's running order, as the studio database has it; `episodes` joins the scene videos in it."""
     episode, scenes = await catalog.episode_with_scenes(await database.pool(), context.partition_key)
     if episode is None:
         raise dg.Failure(f"episode {context.partition_key!r} is not in the studio database")

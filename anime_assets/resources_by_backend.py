@@ -10,6 +10,7 @@ from __future__ import annotations
 from resources.comfyui import ComfyUIResource
 from resources.database import StudioDatabase
 from resources.image_generation import ComfyImageGeneratorResource, PreviewImageGeneratorResource
+from resources.jellyfin import jellyfin_resources
 from resources.image_review import PreviewImageReviewerResource, VisionImageReviewerResource
 from resources.lora_trainer import training_resources
 from resources.ollama import OllamaResource
@@ -24,6 +25,7 @@ def build_resources(backend: str | None = None, settings: Settings | None = None
     common = {"database": StudioDatabase(), "studio": StudioConfig(backend=backend, home=str(settings.home))}
     common.update(training_resources(backend, settings))
     common.update(shot_resources(backend, settings))
+    common.update(jellyfin_resources(settings))
     if backend == "preview":
         return {**common, "image_generator": PreviewImageGeneratorResource(), "image_reviewer": PreviewImageReviewerResource()}
     ollama = OllamaResource(url=settings.ollama_url, vision_model=settings.vision_model,

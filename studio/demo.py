@@ -23,7 +23,7 @@ QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 # (job, partition set) in the order the pipeline needs them.
 DEMO_JOBS = [("characters_job", "character"), ("dataset_batch_job", "character"),
-             ("scenes_job", "scene"), ("episodes_job", "episode")]
+             ("scenes_job", "scene"), ("episode_plans_job", "episode")]
 
 
 def _summary(result: dg.ExecuteInProcessResult) -> str:
@@ -91,5 +91,7 @@ def run_demo(spec_path: Path) -> int:
         failures += demo_training(defs, instance, QUIET_RUN)
         from studio.shots.demo_step import demo_shots  # every scene's shots, preview clips by default
         failures += demo_shots(defs, instance, QUIET_RUN)
+        from studio.episodes.demo_step import demo_episodes  # scene videos joined, published to the library
+        failures += demo_episodes(defs, instance, QUIET_RUN)
     print(f"demo finished in {time.monotonic() - started:.1f}s with {failures} failed run(s)")
     return 1 if failures else 0

@@ -92,6 +92,7 @@ def test_demo_runs_end_to_end_in_its_own_process(db_url, tmp_path):
                               capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "characters_job [ember]: ok" in done.stdout
+        assert "episode_plans_job [lantern-harbor-e01]: ok" in done.stdout
         assert "episodes_job [lantern-harbor-e01]: ok" in done.stdout
         # Setting the home up again (make demo after make webserver) changes nothing and fails nothing.
         again = subprocess.run([sys.executable, "-m", "studio.cli", "dagster-init"],

@@ -8,6 +8,7 @@ from anime_assets.episode_plans import episode_plans
 from anime_assets.episodes import episodes, published_episodes
 from anime_assets.resources_by_backend import build_resources
 from anime_assets.scenes import scenes
+from anime_assets.scene_videos import scene_videos
 from anime_assets.shots import shot_clips, shot_keyframes
 from anime_assets.training import lora_checkpoints, training_dataset
 from jobs.catalog_jobs import characters_job, episode_plans_job, scenes_job
@@ -15,6 +16,7 @@ from jobs.episode_jobs import episodes_job
 from jobs.dataset_jobs import dataset_batch_job
 from jobs.shot_jobs import shot_clips_job
 from jobs.training_jobs import training_job
+from sensors.approved_images_sensor import approved_images_sensor
 from sensors.dead_run_sensor import dead_run_sensor
 from sensors.episode_refresh_sensor import episode_refresh_sensor
 from sensors.partition_sync_sensor import partition_sync_sensor
@@ -23,9 +25,9 @@ from sensors.training_sensor import training_sensor
 
 defs = dg.Definitions(
     assets=[characters, dataset_images, approved_images, scenes, episode_plans, training_dataset, lora_checkpoints,
-            shot_keyframes, shot_clips, episodes, published_episodes],
+            shot_keyframes, shot_clips, scene_videos, episodes, published_episodes],
     jobs=[characters_job, dataset_batch_job, scenes_job, episode_plans_job, training_job, shot_clips_job,
           episodes_job],
-    sensors=[partition_sync_sensor, replenishment_sensor, training_sensor, dead_run_sensor, episode_refresh_sensor],
+    sensors=[approved_images_sensor, partition_sync_sensor, replenishment_sensor, training_sensor, dead_run_sensor, episode_refresh_sensor],
     resources=build_resources(),
 )

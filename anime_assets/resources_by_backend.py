@@ -14,6 +14,7 @@ from resources.jellyfin import jellyfin_resources
 from resources.image_review import PreviewImageReviewerResource, VisionImageReviewerResource
 from resources.lora_trainer import training_resources
 from resources.ollama import OllamaResource
+from resources.scene_sound import scene_sound_resources
 from resources.shot_rendering import shot_resources
 from resources.studio_config import StudioConfig
 from studio.settings import Settings, load_settings
@@ -25,6 +26,7 @@ def build_resources(backend: str | None = None, settings: Settings | None = None
     common = {"database": StudioDatabase(), "studio": StudioConfig(backend=backend, home=str(settings.home))}
     common.update(training_resources(backend, settings))
     common.update(shot_resources(backend, settings))
+    common.update(scene_sound_resources(settings))
     common.update(jellyfin_resources(settings))
     if backend == "preview":
         return {**common, "image_generator": PreviewImageGeneratorResource(), "image_reviewer": PreviewImageReviewerResource()}

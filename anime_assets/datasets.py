@@ -17,7 +17,20 @@ from studio.datasets.batch import run_batch
 from studio.datasets.models import BatchParameters
 from studio.datasets.contact_sheet import as_markdown_image, contact_sheet
 from studio.domain.readiness import dataset_readiness
+from studio.domain.readiness import dataset_readiness
 from studio.uploads import write_atomically
+
+
+def _sheet_metadata(media_root, paths: list, sheet_path, alt: str) -> dict:
+    """A contact sheet of these images, written under media and shown inline in the Dagster UI."""
+    if not paths:
+        return {}
+    sheet = contact_sheet([media_root / p for p in paths[:36]])
+    png = io.BytesIO()
+    sheet.save(png, "PNG")
+    write_atomically(sheet_path, png.getvalue())
+    return {"contact_sheet_path": dg.MetadataValue.path(str(sheet_path)),
+            "contact_sheet": dg.MetadataValue.md(as_markdown_image(sheet, alt=alt))}
 
 
 class DatasetBatchConfig(dg.Config):
@@ -55,13 +68,28 @@ async def dataset_images(context: dg.AssetExecutionContext, config: DatasetBatch
     de-duplicated by perceptual hash and reviewed (auto-approved, auto-rejected or left to a person)."""
     character = await _character(database, context.partition_key)
     generator, reviewer = image_generator.get_client(), image_reviewer.get_client()
+    pool = await database.pool()
+    approved = await pool.fetchval("SELECT count(*) FROM images WHERE character_id = $1 AND status = 'approved'",
+                                   character.id)
+    # A batch never generates past the target: at most what is still missing, nothing once complete.
+    count = min(config.count, dataset_readiness(approved, character.target_images).missing)
+    if count < config.count:
+        context.log.info(f"{character.slug}: {approved} of {character.target_images} approved; generating "
+                         f"{count} instead of {config.count}" + (" (dataset complete)" if count == 0 else ""))
     report = await run_batch(
-        await database.pool(), character, generator, reviewer, studio.media_root,
-        count=config.count, run_id=context.run.run_id, queue_depth=config.queue_depth, log=context.log,
+        pool, character, generator, reviewer, studio.media_root,
+        count=count, run_id=context.run.run_id, queue_depth=config.queue_depth, log=context.log,
         parameters=_parameters(config),
     )
     counts = report.counts
+    paths = [r["file_path"] for r in await pool.fetch("SELECT file_path FROM images WHERE id = ANY($1::bigint[]) "
+                                                      "ORDER BY id", report.image_ids)]
+    sheet = _sheet_metadata(studio.media_root, paths,
+                            studio.media_root / f"datasets/{character.slug}/batches/{context.run.run_id}.png",
+                            alt=f"{character.name}, this batch")
     return dg.MaterializeResult(metadata={
+        **sheet,
+        "dataset_complete": count == 0,
         "backend": generator.backend,
         "reviewer": reviewer.backend,
         "requested": report.requested,
@@ -98,12 +126,7 @@ async def approved_images(context: dg.AssetExecutionContext, database: StudioDat
     readiness = dataset_readiness(approved=len(rows), target=character.target_images)
     metadata = {"approved": readiness.approved, "target": readiness.target,
                 "missing": readiness.missing, "ready": readiness.ready}
-    if rows:
-        sheet = contact_sheet([studio.media_root / r["file_path"] for r in rows[:36]])
-        sheet_path = studio.media_root / f"datasets/{character.slug}/contact_sheet.png"
-        png = io.BytesIO()
-        sheet.save(png, "PNG")
-        write_atomically(sheet_path, png.getvalue())
-        metadata["contact_sheet_path"] = dg.MetadataValue.path(str(sheet_path))
-        metadata["contact_sheet"] = dg.MetadataValue.md(as_markdown_image(sheet, alt=character.name))
+    metadata.update(_sheet_metadata(studio.media_root, [r["file_path"] for r in rows],
+                                    studio.media_root / f"datasets/{character.slug}/contact_sheet.png",
+                                    alt=character.name))
     return dg.MaterializeResult(metadata=metadata)

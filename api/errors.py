@@ -35,6 +35,7 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     story.NotFound: 404,
     dagster_runs.UnknownAsset: 404,
     dagster_runs.RunNotFound: 404,
+    dagster_runs.UnknownJob: 404,
     decisions.AlreadyDecided: 409,
     DuplicateImage: 409,
     story.Conflict: 409,

@@ -12,10 +12,21 @@ starts it.
 
 from __future__ import annotations
 
+import time
+
 import httpx
+
+from studio.dagster_queries import DAEMON_HEALTH_QUERY, JOB_LOCATIONS_QUERY, RUNS_QUERY
 
 IMPLICIT_ASSET_JOB = "__ASSET_JOB"
 PARTITION_TAG = "dagster/partition"
+# Who asked for a run: "api", "demo", ... set by us; runs of sensors carry Dagster's own sensor tag.
+ORIGIN_TAG = "studio/origin"
+SENSOR_TAG = "dagster/sensor_name"
+# The daemon beats every ~20 s; Dagster calls it unhealthy after 60 s without one.
+DAEMON_STALE_S = 60.0
+DAEMON_DOWN = ("the Dagster daemon is not running: launched runs wait in the queue until it starts "
+               "(`make daemon`, or `make up` for everything)")
 FINISHED_STATUSES = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
 
 
@@ -33,6 +44,20 @@ class UnknownAsset(DagsterRunsError):
 
 class UnknownPartition(DagsterRunsError):
     pass
+
+
+class UnknownJob(DagsterRunsError):
+    pass
+
+
+def run_origin(tags: dict[str, str]) -> str:
+    if tags.get(ORIGIN_TAG):
+        return tags[ORIGIN_TAG]
+    if tags.get(SENSOR_TAG):
+        return "sensor"
+    if tags.get("dagster/schedule_name"):
+        return "schedule"
+    return "ui"  # launched from the Dagster UI (or a client that set no origin)
 
 
 class RunNotFound(DagsterRunsError):
@@ -135,6 +160,76 @@ class DagsterRuns:
                      if job["name"] != IMPLICIT_ASSET_JOB and sorted(job["nodeNames"]) == sorted(node["opNames"]))
         return own[0] if own else IMPLICIT_ASSET_JOB
 
+    async def _launch(self, params: dict) -> str:
+        result = (await self._query(LAUNCH_MUTATION, {"executionParams": params}))["launchRun"]
+        if result["__typename"] == "LaunchRunSuccess":
+            return result["run"]["runId"]
+        if result["__typename"] == "RunConfigValidationInvalid":
+            detail = "; ".join(e["message"] for e in result["errors"])
+        else:
+            detail = result.get("message", "")
+        raise DagsterRunsError(f"Dagster refused the run ({result['__typename']}): {detail}".strip())
+
+    async def launch_job_run(self, job: str, partition_key: str | None, run_config: dict,
+                             origin: str = "api") -> str:
+        """Start a named job (all its assets, e.g. dataset_batch_job) with its run config."""
+        data = (await self._query(JOB_LOCATIONS_QUERY, {}))["repositoriesOrError"]
+        if data["__typename"] != "RepositoryConnection":
+            raise DagsterRunsError(f"Dagster could not list its jobs: {data.get('message', '')}")
+        found = [(repo["location"]["name"], repo["name"]) for repo in data["nodes"]
+                 for candidate in repo["jobs"] if candidate["name"] == job and not job.startswith("__")]
+        if not found:
+            raise UnknownJob(f"job {job!r} is not defined in any Dagster code location")
+        location, repository = found[0]
+        tags = [{"key": ORIGIN_TAG, "value": origin}]
+        if partition_key is not None:
+            tags.append({"key": PARTITION_TAG, "value": partition_key})
+        return await self._launch({
+            "selector": {"repositoryLocationName": location, "repositoryName": repository, "jobName": job},
+            "runConfigData": run_config, "executionMetadata": {"tags": tags}})
+
+    async def list_runs(self, *, job: str | None = None, statuses: list[str] | None = None,
+                        partition: str | None = None, origin: str | None = None, limit: int = 50) -> list[dict]:
+        """Newest first. `origin` "sensor" matches runs of any sensor; other origins match our tag."""
+        run_filter: dict = {}
+        if job:
+            run_filter["pipelineName"] = job
+        if statuses:
+            run_filter["statuses"] = statuses
+        tags = [{"key": PARTITION_TAG, "value": partition}] if partition else []
+        if origin and origin not in ("sensor", "ui", "schedule"):
+            tags.append({"key": ORIGIN_TAG, "value": origin})
+        if tags:
+            run_filter["tags"] = tags
+        # Origins that are an absence of our tag are filtered here, so ask for more than the limit.
+        wanted = limit if origin in (None, "") or tags and origin not in ("sensor", "ui", "schedule") else limit * 5
+        data = (await self._query(RUNS_QUERY, {"filter": run_filter, "limit": wanted}))["runsOrError"]
+        if data["__typename"] != "Runs":
+            raise DagsterRunsError(f"Dagster could not list runs: {data.get('message', '')}")
+        runs = []
+        for run in data["results"]:
+            tags_of = {t["key"]: t["value"] for t in run["tags"]}
+            summary = {"run_id": run["runId"], "job": run["jobName"], "status": run["status"],
+                       "finished": run["status"] in FINISHED_STATUSES, "partition": tags_of.get(PARTITION_TAG),
+                       "origin": run_origin(tags_of), "created_time": run["creationTime"],
+                       "start_time": run["startTime"], "end_time": run["endTime"]}
+            if origin and summary["origin"] != origin:
+                continue
+            runs.append(summary)
+        return runs[:limit]
+
+    async def daemon_problem(self) -> str | None:
+        """Why queued runs would not start (the daemon is not running), or None when it runs."""
+        data = await self._query(DAEMON_HEALTH_QUERY, {})
+        statuses = data["instance"]["daemonHealth"]["allDaemonStatuses"]
+        coordinator = next((d for d in statuses if d["daemonType"] == "QUEUED_RUN_COORDINATOR"), None)
+        if coordinator is None:
+            return None  # a run coordinator that needs no daemon
+        beat = coordinator.get("lastHeartbeatTime")
+        if coordinator.get("healthy") or (beat and time.time() - beat < DAEMON_STALE_S):
+            return None
+        return DAEMON_DOWN
+
     async def launch_partition_run(self, asset_key: str, partition_key: str) -> str:
         """Start materializing one partition of one asset; returns the run id (the run may still be queued)."""
         node = await self._asset(asset_key)
@@ -150,16 +245,10 @@ class DagsterRuns:
                 "jobName": self._job_for(node),
                 "assetSelection": [{"path": asset_key.split("/")}],
             },
-            "executionMetadata": {"tags": [{"key": PARTITION_TAG, "value": partition_key}]},
+            "executionMetadata": {"tags": [{"key": PARTITION_TAG, "value": partition_key},
+                                           {"key": ORIGIN_TAG, "value": "api"}]},
         }
-        result = (await self._query(LAUNCH_MUTATION, {"executionParams": params}))["launchRun"]
-        if result["__typename"] == "LaunchRunSuccess":
-            return result["run"]["runId"]
-        if result["__typename"] == "RunConfigValidationInvalid":
-            detail = "; ".join(e["message"] for e in result["errors"])
-        else:
-            detail = result.get("message", "")
-        raise DagsterRunsError(f"Dagster refused the run ({result['__typename']}): {detail}".strip())
+        return await self._launch(params)
 
     async def run_status(self, run_id: str) -> dict:
         """Status and per-step progress of a run; times are Unix seconds (None until known)."""
@@ -174,6 +263,7 @@ class DagsterRuns:
             "job": result["jobName"],
             "assets": ["/".join(key["path"]) for key in result["assetSelection"] or []],
             "partition": tags.get(PARTITION_TAG),
+            "origin": run_origin(tags),
             "status": result["status"],
             "finished": result["status"] in FINISHED_STATUSES,
             "created_time": result["creationTime"],

@@ -1,23 +1,49 @@
-"""Trigger and follow Dagster runs: one partition of one asset per run, any asset of the code location.
+"""Trigger and follow Dagster runs: one partition of one asset, or a named job with its config.
 
-`POST /api/runs {asset, partition}` -> 202 {run_id}; `GET /api/runs/{run_id}` -> status and step progress.
-Errors: unknown asset or run 404, unknown partition 422, Dagster webserver unreachable 503,
+`POST /api/runs {asset, partition}` or `{job, partition?, config?}` -> 202 {run_id, warning?};
+`GET /api/runs?job=&status=&partition=&origin=&limit=` -> newest first;
+`GET /api/runs/{run_id}` -> status, step progress, the current step, and for long steps done/total
+and an ETA (table run_progress). Every run launched here is tagged origin "api"; sensor runs show
+origin "sensor". When the daemon is not running, a launch says so (`warning`) and so does readiness.
+Errors: unknown asset, job or run 404, unknown partition 422, Dagster webserver unreachable 503,
 Dagster refusing the launch 502.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
+from typing import Annotated, Any, Literal
 
-from api.deps import Dagster
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, Field, model_validator
+
+from api.deps import Connection, Dagster
+from api.routers.health import Probe, add_readiness_probe
+from studio.dagster_runs import DagsterRuns, DagsterRunsError
+from studio.run_progress import run_progress
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
+RunStatusName = Literal["QUEUED", "NOT_STARTED", "STARTING", "STARTED", "SUCCESS", "FAILURE", "CANCELING",
+                        "CANCELED", "MANAGED"]
+Origin = Literal["api", "demo", "sensor", "ui", "schedule"]
+
 
 class RunRequest(BaseModel):
-    asset: str = Field(min_length=1, max_length=200, examples=["characters"])
-    partition: str = Field(min_length=1, max_length=200, examples=["mika"])
+    asset: str | None = Field(None, min_length=1, max_length=200, examples=["characters"])
+    job: str | None = Field(None, min_length=1, max_length=200, examples=["dataset_batch_job"])
+    partition: str | None = Field(None, min_length=1, max_length=200, examples=["mika"])
+    # The job's run config, e.g. {"ops": {"dataset_images": {"config": {"count": 12}}}}.
+    config: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _asset_or_job(self) -> "RunRequest":
+        if (self.asset is None) == (self.job is None):
+            raise ValueError("give either `asset` (with `partition`) or `job`")
+        if self.asset is not None and self.partition is None:
+            raise ValueError("`partition` is required with `asset`")
+        if self.asset is not None and self.config:
+            raise ValueError("`config` goes with `job`; an asset run takes no config")
+        return self
 
 
 class RunStep(BaseModel):
@@ -27,24 +53,90 @@ class RunStep(BaseModel):
     end_time: float | None
 
 
+class StepProgress(BaseModel):
+    step: str
+    done: int
+    total: int
+    counts: dict[str, int]
+    last_item: str
+    eta_s: float | None
+    updated_time: float
+
+
 class RunStatus(BaseModel):
     run_id: str
     job: str
     assets: list[str]
     partition: str | None
+    origin: str
     status: str
     finished: bool
     created_time: float
     start_time: float | None
     end_time: float | None
     steps: list[RunStep]
+    current_step: str | None = None
+    progress: list[StepProgress] = []
+    warning: str | None = None
+
+
+class RunSummary(BaseModel):
+    run_id: str
+    job: str
+    status: str
+    finished: bool
+    partition: str | None
+    origin: str
+    created_time: float
+    start_time: float | None
+    end_time: float | None
+
+
+async def _daemon_warning(dagster: DagsterRuns) -> str | None:
+    try:
+        return await dagster.daemon_problem()
+    except DagsterRunsError:
+        return None  # the launch itself succeeded; not knowing is no reason to fail it
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED)
 async def launch_run(request: RunRequest, dagster: Dagster) -> dict:
-    return {"run_id": await dagster.launch_partition_run(request.asset, request.partition)}
+    if request.job is not None:
+        run_id = await dagster.launch_job_run(request.job, request.partition, request.config)
+    else:
+        run_id = await dagster.launch_partition_run(request.asset, request.partition)
+    answer: dict = {"run_id": run_id}
+    if warning := await _daemon_warning(dagster):
+        answer["warning"] = warning
+    return answer
+
+
+@router.get("")
+async def list_runs(dagster: Dagster, job: str | None = Query(None, max_length=200),
+                    status: Annotated[list[RunStatusName] | None, Query()] = None,
+                    partition: str | None = Query(None, max_length=200), origin: Origin | None = None,
+                    limit: int = Query(50, ge=1, le=500)) -> list[RunSummary]:
+    runs = await dagster.list_runs(job=job, statuses=status, partition=partition, origin=origin, limit=limit)
+    return [RunSummary(**run) for run in runs]
 
 
 @router.get("/{run_id}")
-async def run_status(run_id: str, dagster: Dagster) -> RunStatus:
-    return RunStatus(**await dagster.run_status(run_id))
+async def run_status(run_id: str, dagster: Dagster, conn: Connection) -> RunStatus:
+    run = RunStatus(**await dagster.run_status(run_id))
+    run.current_step = next((s.key for s in run.steps if s.status == "IN_PROGRESS"), None)
+    run.progress = [StepProgress(**p) for p in await run_progress(conn, run_id)]
+    if run.status in ("QUEUED", "NOT_STARTED"):
+        run.warning = await _daemon_warning(dagster)
+    return run
+
+
+async def _daemon_probe(pool, settings) -> dict:
+    try:
+        problem = await DagsterRuns(settings.dagster_graphql_url, timeout_s=1.0, connect_timeout_s=1.0).daemon_problem()
+    except DagsterRunsError as exc:
+        return {"status": "error", "error": str(exc)[:200]}
+    return {"status": "error", "error": problem} if problem else {"status": "ok"}
+
+
+# Readiness says when queued runs would wait forever; the review service itself works without it.
+add_readiness_probe(Probe("dagster_daemon", _daemon_probe, lambda settings: False))

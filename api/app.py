@@ -22,6 +22,7 @@ from api.routers import training
 from api.routers import shots
 from api.routers import autonomy
 from api.routers import episode_media
+from api.routers import audio
 from studio.db.dsn import resolve_database_url
 from studio.db.pool import create_pool
 from studio.settings import Settings, load_settings
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     protected = [Depends(require_user)]
     for router in (review.router, projects.router, characters.router, scenes.router, episodes.router,
                    runs.router, stats.router, health.router, echo.router, training.router, shots.router,
-                   autonomy.router, episode_media.router):
+                   autonomy.router, episode_media.router, audio.router):
         app.include_router(router, dependencies=protected)
     app.include_router(page.router)  # the review page and its static files
     app.include_router(health.public_router)  # liveness: no auth, no database

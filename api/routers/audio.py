@@ -1,0 +1,89 @@
+"""Sound of scenes and episodes, and characters' voices.
+
+GET /api/audio/{kind}/{slug}          kind `scenes` or `episodes`: duration, loudness (integrated LUFS,
+                                      true peak), silence regions of the built file
+GET /api/scenes/{slug}/video          the scene video, with HTTP range requests (206 Partial Content)
+GET /api/scenes/{slug}/subtitles.vtt  its dialogue as WebVTT, for the page's <track>
+GET /api/characters/{slug}/voice      the voice the character speaks with (configured and derived)
+PUT /api/characters/{slug}/voice      set it (the spec's `voice` fields; omitted ones are derived)
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Literal
+
+from fastapi import HTTPException, Query, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+
+from api.deps import Connection, MediaRoot
+from api.routers.story_routing import story_router
+from studio.audio.voices_repository import character_voice, set_character_voice
+from studio.media.ffmpeg import FfmpegError, media_info
+from studio.media.loudnorm import LoudnessError, measure
+from studio.media.silence import detect_silence
+from studio.scene_videos.build import scene_video_path
+from studio.spec.models import VoiceSpec
+
+router = story_router("audio")
+
+
+def _built_file(media_root: Path, kind: str, slug: str) -> Path:
+    path = scene_video_path(media_root, slug) if kind == "scenes" else media_root / "episodes" / slug / f"{slug}.mp4"
+    if not path.is_file():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{kind[:-1]} {slug!r} has no built video yet")
+    return path
+
+
+def _finite(value: float) -> float | None:
+    return round(value, 2) if math.isfinite(value) else None
+
+
+def _analyse(path: Path, noise_db: float, min_silence_s: float) -> dict:
+    info = media_info(path)
+    if info.audio is None:
+        return {"duration_s": info.duration_s, "audio": False, "loudness": None, "silences": []}
+    loud = measure(path)
+    return {"duration_s": info.duration_s, "audio": True,
+            "loudness": {"integrated_lufs": _finite(loud.integrated), "true_peak_dbtp": _finite(loud.true_peak),
+                         "lra": _finite(loud.lra)},
+            "silences": [s.as_dict() for s in detect_silence(path, noise_db=noise_db, min_duration_s=min_silence_s)]}
+
+
+@router.get("/audio/{kind}/{slug}")
+async def audio_analysis(media_root: MediaRoot, kind: Literal["scenes", "episodes"], slug: str,
+                         noise_db: float = Query(-40.0, ge=-90, le=0, description="silence is quieter than this"),
+                         min_silence_s: float = Query(0.3, gt=0, le=60, description="shortest silence reported")):
+    path = _built_file(media_root, kind, slug)
+    try:
+        # ffmpeg reads the whole file: off the event loop.
+        return {"file": str(path.relative_to(media_root)),
+                **await run_in_threadpool(_analyse, path, noise_db, min_silence_s)}
+    except (FfmpegError, LoudnessError, ValueError) as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{kind[:-1]} {slug!r}: unreadable: {exc}") from None
+
+
+@router.get("/scenes/{slug}/video")
+async def scene_video(media_root: MediaRoot, slug: str) -> FileResponse:
+    # FileResponse answers Range requests itself (206, Content-Range; 416 when out of range).
+    return FileResponse(_built_file(media_root, "scenes", slug), media_type="video/mp4")
+
+
+@router.get("/scenes/{slug}/subtitles.vtt")
+async def scene_subtitles(media_root: MediaRoot, slug: str) -> FileResponse:
+    vtt = scene_video_path(media_root, slug).with_suffix(".vtt")
+    if not vtt.is_file():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"scene {slug!r} has no subtitles")
+    return FileResponse(vtt, media_type="text/vtt")
+
+
+@router.get("/characters/{slug}/voice")
+async def get_voice(conn: Connection, slug: str) -> dict:
+    return await character_voice(conn, slug)
+
+
+@router.put("/characters/{slug}/voice")
+async def put_voice(conn: Connection, slug: str, body: VoiceSpec) -> dict:
+    return await set_character_voice(conn, slug, body.model_dump(exclude_none=True))

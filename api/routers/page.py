@@ -49,6 +49,11 @@ async def review_page() -> FileResponse:
     return _file("review.html")
 
 
+@router.get("/studio", include_in_schema=False)
+async def studio_page() -> FileResponse:
+    return _file("studio.html")  # scenes and episodes, beside the review grid
+
+
 @router.get("/static/{name}", include_in_schema=False)
 async def static_file(name: str) -> FileResponse:
     return _file(name)

@@ -1,0 +1,63 @@
+"""The scenes-and-episodes page in headless Chromium against the real app and database.
+
+A person opens an episode, sees how it was assembled and that it is not published, plays it with its
+subtitles, opens its scene, sees each shot's frame and status, and asks for one shot to be rendered again.
+"""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from tests.api_server import serve_with_env
+from tests.browser import async_playwright, launch_chromium
+from tests.test_episode_media_api import EPISODE, seed
+
+
+async def test_studio_page_plays_the_episode_and_rerenders_a_shot(studio_env, db, db_url, tmp_path, monkeypatch):
+    shots = await seed(db, studio_env, tmp_path)
+    frame = studio_env / "media" / "shots" / "lamp-goes-out" / "k1.png"
+    frame.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (160, 90), (200, 120, 40)).save(frame)
+    await db.execute("UPDATE shots SET keyframe_path = $1 WHERE position = 1", str(frame.relative_to(studio_env / "media")))
+    second = await db.fetchval("SELECT shot_key FROM shots WHERE position = 2")
+    await db.execute("UPDATE shots SET input_hash = 'abc', status = 'rendered' WHERE position = 2")
+
+    with serve_with_env(monkeypatch, db_url, STUDIO_HOME=str(studio_env),
+                        STUDIO_DAGSTER_GRAPHQL_URL="http://127.0.0.1:9/graphql") as url:
+        async with async_playwright() as pw:
+            browser = await launch_chromium(pw)
+            try:
+                page = await browser.new_page(viewport={"width": 1280, "height": 900})
+                errors: list[str] = []
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                await page.goto(f"{url}/studio")
+                await page.click("#episodes button")
+                await page.wait_for_function("() => document.getElementById('episode-facts').textContent.includes('LUFS')")
+                facts = await page.text_content("#episode-facts")
+                assert "stream copy" in facts and "3.5 s" in facts
+                assert await page.text_content("#publish-state") == "Not published"
+
+                await page.click("#play-episode")
+                await page.wait_for_function(
+                    "() => { const v = document.getElementById('player'); return v.currentTime > 1.2 && "
+                    "v.textTracks.length && v.textTracks[0].cues && v.textTracks[0].cues.length > 0 }",
+                    timeout=15000)
+                cue = await page.evaluate("() => document.getElementById('player').textTracks[0].cues[0].getCueAsHTML().textContent")
+                assert cue == "A & B"  # escaped in the WebVTT, shown as written
+
+                await page.click("#scenes button")
+                await page.wait_for_selector(f"#shots li:nth-child({shots})")
+                await page.wait_for_function("() => document.querySelector('#shots li img') && "
+                                             "document.querySelector('#shots li img').naturalWidth === 160")
+                assert await page.locator("#shots .no-frame").count() == shots - 1
+                card = page.locator(f"#shots li[data-key='{second}']")
+                assert "rendered" in await card.text_content()
+                await card.locator("button").click()
+                await page.wait_for_function("() => document.getElementById('message').textContent.includes('Dagster webserver')")
+                row = await db.fetchrow("SELECT input_hash, status FROM shots WHERE shot_key = $1", second)
+                assert row["input_hash"] is None and row["status"] == "planned"
+                assert "planned" in await page.locator(f"#shots li[data-key='{second}']").text_content()
+                await page.screenshot(path=str(tmp_path / "studio_page.png"))
+                assert errors == []
+            finally:
+                await browser.close()

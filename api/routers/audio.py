@@ -22,7 +22,8 @@ from api.deps import Connection, MediaRoot
 from api.routers.story_routing import story_router
 from studio.audio.voices_repository import character_voice, set_character_voice
 from studio.media.ffmpeg import FfmpegError, media_info
-from studio.media.loudnorm import LoudnessError, measure
+from studio.media.ebur128 import measure_ebur128
+from studio.media.loudnorm import LoudnessError
 from studio.media.silence import detect_silence
 from studio.scene_videos.build import scene_video_path
 from studio.spec.models import VoiceSpec
@@ -45,7 +46,7 @@ def _analyse(path: Path, noise_db: float, min_silence_s: float) -> dict:
     info = media_info(path)
     if info.audio is None:
         return {"duration_s": info.duration_s, "audio": False, "loudness": None, "silences": []}
-    loud = measure(path)
+    loud = measure_ebur128(path)
     return {"duration_s": info.duration_s, "audio": True,
             "loudness": {"integrated_lufs": _finite(loud.integrated), "true_peak_dbtp": _finite(loud.true_peak),
                          "lra": _finite(loud.lra)},

@@ -28,12 +28,18 @@ from studio.domain.dialogue_timing import TimingRules
 from studio.domain.subtitles import to_srt, to_webvtt
 from studio.media.concat import join_clips
 from studio.media.ffmpeg import FfmpegError, media_info, run_ffmpeg
-from studio.media.loudnorm import LoudnessError, measure
-from studio.media.silence import detect_silence
+from studio.media.ebur128 import parse_ebur128
+from studio.media.loudnorm import LoudnessError
+from studio.media.silence import parse_silencedetect
 from studio.media.streams import stream_duration
 from studio.scene_videos.dialogue import placed_audio, speak_dialogue
 from studio.scene_videos.repository import scene_source
 from studio.uploads import write_atomically
+
+
+# Silence regions reported in the metadata: quieter than this for at least this long.
+SILENCE_NOISE_DB = -40.0
+SILENCE_MIN_S = 0.3
 
 
 class SceneNotReady(RuntimeError):
@@ -174,11 +180,16 @@ def _mux(video: Path, audio: Path, srt: Path | None, out: Path) -> None:
 
 
 def _measure(report: SceneVideoReport) -> None:
+    """Loudness and silences in one read of the file's sound (both filters pass the audio on)."""
     try:
-        loud = measure(report.path)
+        stderr = run_ffmpeg(["-i", report.path, "-vn", "-map", "0:a:0", "-af",
+                             f"silencedetect=noise={SILENCE_NOISE_DB}dB:d={SILENCE_MIN_S},"
+                             "ebur128=peak=true:framelog=quiet", "-f", "null", "-"])
+        loud = parse_ebur128(stderr)
         report.loudness = {"integrated_lufs": _finite(loud.integrated), "true_peak_dbtp": _finite(loud.true_peak)}
     except (LoudnessError, FfmpegError) as exc:
+        stderr = ""
         report.loudness = {"integrated_lufs": None, "true_peak_dbtp": None, "error": str(exc)[:200]}
-    report.silences = [s.as_dict() for s in detect_silence(report.path)]
     audio, video = stream_duration(report.path, "a"), stream_duration(report.path, "v")
+    report.silences = [s.as_dict() for s in parse_silencedetect(stderr, audio)]
     report.av_difference_s = round(abs((audio or 0.0) - (video or 0.0)), 4)

@@ -1,12 +1,13 @@
 """A scene's dialogue spoken and placed: every line's audio (from the cache when it can), then the plan.
 
-Speech failing is not the scene failing (audio is non-fatal): the first line that cannot be spoken
-stops synthesis, the problem is kept, and the lines are placed with estimated lengths so subtitles
+Speech failing is not the scene failing (audio is non-fatal): the first line (in playing order) that
+could not be spoken is the problem reported, no dialogue track is made, and the lines are placed with estimated lengths so subtitles
 still come with the video. Nothing failed is cached, so the next build asks again.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -55,15 +56,24 @@ def _estimate_s(text: str) -> float:
 async def speak_dialogue(shots: Sequence[Mapping[str, Any]], clip_durations_s: Sequence[float],
                          cast: Mapping[str, Mapping[str, Any]], cache: LineAudioCache,
                          rules: TimingRules) -> SpokenDialogue:
+    # Two lines in flight: piper speaks one while ffmpeg shapes the one before (a live server gets two).
+    gate = asyncio.Semaphore(2)
+
+    async def one(speaker: str, text: str) -> LineAudio:
+        async with gate:
+            return await cache.line(voice_for(speaker, (cast.get(speaker) or {}).get("voice")), text)
+
+    wanted = scene_lines(shots)
+    results = await asyncio.gather(*(one(speaker, text) for _, _, speaker, text, _ in wanted), return_exceptions=True)
     audio: dict[tuple[int, int], LineAudio] = {}
     problem = None
-    for shot, index, speaker, text, _ in scene_lines(shots):
-        try:
-            voice = voice_for(speaker, (cast.get(speaker) or {}).get("voice"))
-            audio[(shot, index)] = await cache.line(voice, text)
-        except (SpeechFailed, FfmpegError, ValueError, OSError) as exc:
-            problem = f"speech failed at shot {shot + 1} line {index + 1} ({speaker}): {exc}"
+    for (shot, index, speaker, _, _), result in zip(wanted, results):
+        if isinstance(result, (SpeechFailed, FfmpegError, ValueError, OSError)):
+            problem = f"speech failed at shot {shot + 1} line {index + 1} ({speaker}): {result}"
             break
+        if isinstance(result, BaseException):
+            raise result
+        audio[(shot, index)] = result
     lines = [LineToPlace(shot, index, speaker, text,
                          audio[(shot, index)].duration_s if (shot, index) in audio else _estimate_s(text), offset)
              for shot, index, speaker, text, offset in scene_lines(shots)]

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncContextManager, Awaitable, Callable, Protocol
+from typing import AsyncContextManager, Protocol
 
 import asyncpg
 from PIL import Image
@@ -99,7 +99,6 @@ async def run_batch(
     run_id: str | None = None,
     queue_depth: int = 2,
     log: logging.Logger | None = None,
-    on_progress: Callable[[BatchReport], Awaitable[None]] | None = None,
     parameters: BatchParameters | None = None,
 ) -> BatchReport:
     log = log or logging.getLogger(__name__)

@@ -91,6 +91,8 @@ def run_demo(spec_path: Path) -> int:
         failures += demo_training(defs, instance, QUIET_RUN)
         from studio.shots.demo_step import demo_shots  # every scene's shots, preview clips by default
         failures += demo_shots(defs, instance, QUIET_RUN)
+        from studio.scene_videos.demo_step import demo_scene_videos  # voices, music bed, subtitles per scene
+        failures += demo_scene_videos(defs, instance, QUIET_RUN)
         from studio.episodes.demo_step import demo_episodes  # scene videos joined, published to the library
         failures += demo_episodes(defs, instance, QUIET_RUN)
     print(f"demo finished in {time.monotonic() - started:.1f}s with {failures} failed run(s)")

@@ -35,3 +35,9 @@ async def scene_source(conn: asyncpg.Connection, scene: str) -> SceneSource:
     cast = await conn.fetch("SELECT slug, name, voice FROM characters WHERE project_id = $1", row["project_id"])
     return SceneSource(row["id"], row["slug"], row["title"], row["music"], row["project_music"],
                        [dict(s) for s in shots], {c["slug"]: {"name": c["name"], "voice": c["voice"]} for c in cast})
+
+
+async def give_projects_music(conn: asyncpg.Connection, music: str) -> int:
+    """Set `music` as the bed of every project that has none (the demo's generated bed)."""
+    done = await conn.execute("UPDATE projects SET music = $1, updated_at = now() WHERE music IS NULL", music)
+    return int(done.split()[-1])

@@ -12,6 +12,7 @@ from anime_assets.shots import shot_clips
 from resources.database import StudioDatabase
 from resources.scene_sound import SceneSoundResource
 from resources.studio_config import StudioConfig
+from studio.media.clips import sha256_file
 from studio.scene_videos.build import build_scene_video
 
 
@@ -26,7 +27,8 @@ async def scene_videos(context: dg.AssetExecutionContext, database: StudioDataba
     for problem in report.audio_problems:
         context.log.warning(f"scene {report.scene}: {problem}; the next materialization tries the sound again")
     root = studio.media_root
-    return dg.MaterializeResult(metadata={
+    # The episodes read this version: a scene whose file is byte-identical did not change for them.
+    return dg.MaterializeResult(data_version=dg.DataVersion(sha256_file(report.path)[:16]), metadata={
         "path": str(report.path.relative_to(root)),
         "subtitles": str(report.srt_path.relative_to(root)) if report.srt_path else "",
         "duration_s": report.duration_s,

@@ -155,3 +155,33 @@ async def test_clips_of_different_sizes_are_normalised_and_a_missing_clip_is_not
     (tmp_path / "shots/harbor/shot-1.mp4").unlink()
     with pytest.raises(SceneNotReady, match="shot 1 has no clip"):
         await build_scene_video(db, "harbor", tmp_path, PiperSynthesizer())
+
+
+async def test_a_music_url_is_fetched_once_when_allowed(db, tmp_path):
+    from aiohttp import web
+
+    from tests.doubles.server_thread import ServerThread
+
+    bed = make_music(tmp_path / "served.wav", hz=2500)
+    hits = []
+
+    async def serve(request):
+        hits.append(request.path)
+        return web.Response(body=bed.read_bytes(), content_type="audio/wav")
+
+    def app():
+        application = web.Application()
+        application.router.add_get("/bed.wav", serve)
+        return application
+
+    server = ServerThread(app)
+    server.start()
+    try:
+        await seed_scene(db, tmp_path, DIALOGUE[:1], music=f"{server.url}/bed.wav")
+        options = SceneSoundOptions(music_urls_allowed=True)
+        report = await build_scene_video(db, "harbor", tmp_path, PiperSynthesizer(), options)
+        again = await build_scene_video(db, "harbor", tmp_path, PiperSynthesizer(), options)
+    finally:
+        server.stop()
+    assert report.audio_state == again.audio_state == "complete"
+    assert report.sound == "dialogue + ducked music" and hits == ["/bed.wav"]

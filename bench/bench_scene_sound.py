@@ -21,7 +21,11 @@ from pathlib import Path
 
 from bench.results import record
 from studio.audio.tts import PiperSynthesizer, _piper_voice
-from studio.db.embedded import ensure_database, start_embedded_server, stop_embedded_server
+from studio.db.embedded import (
+    ensure_database,
+    start_embedded_server,
+    stop_embedded_server,
+)
 from studio.db.migrate import migrate
 from studio.db.pool import connect
 from studio.domain.dialogue_timing import worst_offset_ms

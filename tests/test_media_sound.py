@@ -5,7 +5,12 @@ import pytest
 from studio.media.ebur128 import measure_ebur128
 from studio.media.ffmpeg import run_ffmpeg
 from studio.media.loudnorm import measure
-from studio.media.silence import Silence, detect_silence, parse_silencedetect, sound_onsets
+from studio.media.silence import (
+    Silence,
+    detect_silence,
+    parse_silencedetect,
+    sound_onsets,
+)
 from studio.media.streams import stream_duration
 
 STDERR = """[silencedetect @ 0x1] silence_start: 0

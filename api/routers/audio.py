@@ -21,8 +21,8 @@ from fastapi.responses import FileResponse
 from api.deps import Connection, MediaRoot
 from api.routers.story_routing import story_router
 from studio.audio.voices_repository import character_voice, set_character_voice
-from studio.media.ffmpeg import FfmpegError, media_info
 from studio.media.ebur128 import measure_ebur128
+from studio.media.ffmpeg import FfmpegError, media_info
 from studio.media.loudnorm import LoudnessError
 from studio.media.silence import detect_silence
 from studio.scene_videos.build import scene_video_path

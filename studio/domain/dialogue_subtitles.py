@@ -6,7 +6,7 @@ lines into cues.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from studio.domain.dialogue_timing import Placement
 from studio.domain.subtitles import Cue

@@ -14,8 +14,9 @@ either way, since there is no next shot to run on into and the line would be cut
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 # Times are kept to the millisecond: subtitles and ffmpeg's adelay both count in milliseconds.
 _MS = 1000

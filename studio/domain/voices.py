@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Mapping
+from typing import Any
 
 # Bump when the way line audio is produced changes (trim, sample rate...): every cached line is redone.
 LINE_AUDIO_FORMAT = 1

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from studio.media.clips import ENCODE_ARGS
 from studio.media.ffmpeg import MediaInfo, media_info, run_ffmpeg

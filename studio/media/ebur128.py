@@ -16,7 +16,7 @@ from studio.media.loudnorm import Loudness, LoudnessError
 
 _SUMMARY = re.compile(
     r"Integrated loudness:\s*I:\s*(-?[\d.]+|-inf) LUFS\s*Threshold:\s*(-?[\d.]+|-inf) LUFS\s*"
-    r"Loudness range:\s*LRA:\s*(-?[\d.]+) LU.*?True peak:\s*Peak:\s*(-?[\d.]+|-inf) dBFS", re.S)
+    r"Loudness range:\s*LRA:\s*(-?[\d.]+) LU.*?True peak:\s*Peak:\s*(-?[\d.]+|-inf) dBFS", re.DOTALL)
 # ebur128's floor: an integrated value here means nothing passed the gate.
 SILENT_LUFS = -70.0
 

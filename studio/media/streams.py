@@ -23,7 +23,7 @@ def stream_duration(path: Path, stream: str = "a") -> float | None:
         return None
     command = [ffmpeg_binary(), "-hide_banner", "-nostdin", "-i", str(path), "-map", f"0:{stream}:0",
                "-c", "copy", "-f", "framecrc", "-"]
-    done = subprocess.run(command, capture_output=True, text=True, errors="replace")
+    done = subprocess.run(command, capture_output=True, text=True, errors="replace", check=False)
     if done.returncode != 0:
         raise FfmpegError(command, done.returncode, done.stderr)
     timebase, end = None, None

@@ -27,15 +27,14 @@ from studio.domain.dialogue_subtitles import dialogue_cues
 from studio.domain.dialogue_timing import TimingRules
 from studio.domain.subtitles import to_srt, to_webvtt
 from studio.media.concat import join_clips
-from studio.media.ffmpeg import FfmpegError, media_info, run_ffmpeg
 from studio.media.ebur128 import parse_ebur128
+from studio.media.ffmpeg import FfmpegError, media_info, run_ffmpeg
 from studio.media.loudnorm import LoudnessError
 from studio.media.silence import parse_silencedetect
 from studio.media.streams import stream_duration
 from studio.scene_videos.dialogue import placed_audio, speak_dialogue
 from studio.scene_videos.repository import scene_source
 from studio.uploads import write_atomically
-
 
 # Silence regions reported in the metadata: quieter than this for at least this long.
 SILENCE_NOISE_DB = -40.0
@@ -48,7 +47,7 @@ class SceneNotReady(RuntimeError):
 
 @dataclass(frozen=True)
 class SceneSoundOptions:
-    mix: MixSettings = MixSettings()
+    mix: MixSettings = field(default_factory=MixSettings)
     music_urls_allowed: bool = False
     speaker_names: bool = True  # subtitles start with who speaks
     lead_in_s: float = 0.25
@@ -183,8 +182,8 @@ def _measure(report: SceneVideoReport) -> None:
     """Loudness and silences in one read of the file's sound (both filters pass the audio on)."""
     try:
         stderr = run_ffmpeg(["-i", report.path, "-vn", "-map", "0:a:0", "-af",
-                             f"silencedetect=noise={SILENCE_NOISE_DB}dB:d={SILENCE_MIN_S},"
-                             "ebur128=peak=true:framelog=quiet", "-f", "null", "-"])
+                             (f"silencedetect=noise={SILENCE_NOISE_DB}dB:d={SILENCE_MIN_S},"
+                              "ebur128=peak=true:framelog=quiet"), "-f", "null", "-"])
         loud = parse_ebur128(stderr)
         report.loudness = {"integrated_lufs": _finite(loud.integrated), "true_peak_dbtp": _finite(loud.true_peak)}
     except (LoudnessError, FfmpegError) as exc:

@@ -54,6 +54,6 @@ def demo_scene_videos(defs: dg.Definitions, instance: dg.DagsterInstance, run_co
         print(f"  scene_videos [{scene}]: ok (run {result.run_id[:8]}): {meta['duration_s'].value:.1f} s, "
               f"{len(meta['lines'].value)} lines ({meta['lines_synthesised'].value} synthesised, "
               f"{meta['tts_engine'].value}), sound: {meta['sound'].value}, "
-              f"{'%.1f LUFS' % lufs if lufs is not None else 'silent'}, audio {meta['audio_state'].value}"
+              f"{f'{lufs:.1f} LUFS' if lufs is not None else 'silent'}, audio {meta['audio_state'].value}"
               + (f": {'; '.join(problems)}" if problems else ""))
     return failures

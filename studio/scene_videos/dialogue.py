@@ -8,13 +8,19 @@ still come with the video. Nothing failed is cached, so the next build asks agai
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from studio.audio.line_cache import LineAudio, LineAudioCache
 from studio.audio.tts import SpeechFailed
-from studio.domain.dialogue_timing import LineToPlace, TimingPlan, TimingRules, place_dialogue
+from studio.domain.dialogue_timing import (
+    LineToPlace,
+    TimingPlan,
+    TimingRules,
+    place_dialogue,
+)
 from studio.domain.voices import voice_for
 from studio.media.ffmpeg import FfmpegError
 

@@ -63,7 +63,7 @@ class TtsDouble:
     def fail_next(self, status: int = 500) -> None:
         self._failures.append(status)
 
-    def __enter__(self) -> "TtsDouble":
+    def __enter__(self) -> TtsDouble:
         self._server.start()
         return self
 

@@ -2,10 +2,10 @@
 
 GET /api/audio/{kind}/{slug}          kind `scenes` or `episodes`: duration, loudness (integrated LUFS,
                                       true peak), silence regions of the built file
-GET /api/scenes/{slug}/video          the scene video, with HTTP range requests (206 Partial Content)
-GET /api/scenes/{slug}/subtitles.vtt  its dialogue as WebVTT, for the page's <track>
 GET /api/characters/{slug}/voice      the voice the character speaks with (configured and derived)
 PUT /api/characters/{slug}/voice      set it (the spec's `voice` fields; omitted ones are derived)
+
+The scene video itself (range requests) and its WebVTT are served by api/routers/episode_media.py.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from typing import Literal
 
 from fastapi import HTTPException, Query, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
 
 from api.deps import Connection, MediaRoot
 from api.routers.story_routing import story_router
 from studio.audio.voices_repository import character_voice, set_character_voice
+from studio.episodes.build import episode_dir
 from studio.media.ebur128 import measure_ebur128
 from studio.media.ffmpeg import FfmpegError, media_info
 from studio.media.loudnorm import LoudnessError
@@ -32,7 +32,7 @@ router = story_router("audio")
 
 
 def _built_file(media_root: Path, kind: str, slug: str) -> Path:
-    path = scene_video_path(media_root, slug) if kind == "scenes" else media_root / "episodes" / slug / f"{slug}.mp4"
+    path = scene_video_path(media_root, slug) if kind == "scenes" else episode_dir(media_root, slug) / f"{slug}.mp4"
     if not path.is_file():
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"{kind[:-1]} {slug!r} has no built video yet")
     return path
@@ -64,20 +64,6 @@ async def audio_analysis(media_root: MediaRoot, kind: Literal["scenes", "episode
                 **await run_in_threadpool(_analyse, path, noise_db, min_silence_s)}
     except (FfmpegError, LoudnessError, ValueError) as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{kind[:-1]} {slug!r}: unreadable: {exc}") from None
-
-
-@router.get("/scenes/{slug}/video")
-async def scene_video(media_root: MediaRoot, slug: str) -> FileResponse:
-    # FileResponse answers Range requests itself (206, Content-Range; 416 when out of range).
-    return FileResponse(_built_file(media_root, "scenes", slug), media_type="video/mp4")
-
-
-@router.get("/scenes/{slug}/subtitles.vtt")
-async def scene_subtitles(media_root: MediaRoot, slug: str) -> FileResponse:
-    vtt = scene_video_path(media_root, slug).with_suffix(".vtt")
-    if not vtt.is_file():
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"scene {slug!r} has no subtitles")
-    return FileResponse(vtt, media_type="text/vtt")
 
 
 @router.get("/characters/{slug}/voice")

@@ -27,9 +27,10 @@ from tests.review_seed import seed_character, seed_image, seed_project, studio_s
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 TIME_BUDGET_S = 45
-# Run triggers need a Dagster webserver; training, autonomy, scene proposals and shot rendering are
-# being built right now by other work and join this run when their schemas are settled.
-EXCLUDED = "^/api/(runs|training|autonomy|scene-proposals|projects/[^/]+/scene-proposals|scenes/[^/]+/shots/[^/]+/(render|rerender|clip|frames))"
+# Run triggers need a Dagster webserver (episode assemble and publish too); training, autonomy, scene
+# proposals and shot rendering join this run when their schemas are settled.
+EXCLUDED = ("^/api/(runs|training|autonomy|scene-proposals|projects/[^/]+/scene-proposals"
+            "|scenes/[^/]+/shots/[^/]+/(render|rerender|clip|frames)|episodes/[^/]+/(assemble|publish))")
 
 
 async def _seed(db_url: str, media: Path) -> None:
@@ -63,7 +64,9 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(db_url, tmp_
         with serve_api(create_app(settings, database_url=db_url)) as url:
             run = subprocess.run(
                 [str(SCHEMATHESIS), "run", f"{url}/openapi.json", "--checks", "all",
-                 "--exclude-checks", "positive_data_acceptance",
+                 # The stateful phase follows links without the per-operation settings of CONFIG: the
+                 # only resources a create links to are the storyline and world documents, 404 until PUT.
+                 "--exclude-checks", "positive_data_acceptance,ensure_resource_availability",
                  "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", "15",
                  "--max-time", str(TIME_BUDGET_S), "--workers", "2", "--seed", "14",
                  "--exclude-path-regex", EXCLUDED, "--request-timeout", "10",

@@ -140,5 +140,7 @@ def test_wrong_token_is_reported_without_the_token(monkeypatch, tmp_path, vault)
     done = subprocess.run([sys.executable, "-m", "studio.cli", "migrate"], capture_output=True, text=True,
                           env=os.environ.copy(), timeout=60)
     assert done.returncode == 2
-    assert done.stderr.startswith("error: no database: Vault failed (the token may not read secret/studio/db1)")
+    # Every command first says which home and database it uses; the error is the line after that.
+    assert done.stderr.splitlines()[-1].startswith(
+        "error: no database: Vault failed (the token may not read secret/studio/db1)")
     assert "not-the-token" not in done.stderr and "Traceback" not in done.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 
 from studio.domain.appearance import Appearance
 
@@ -18,6 +18,7 @@ TEXT_MAX = 20_000
 
 
 class _Strict(BaseModel):
+    # Numbers are StrictFloat: a JSON true is not a LoRA strength of 1.0.
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=TEXT_MAX)
 
 
@@ -30,14 +31,14 @@ class ProjectSpec(_Strict):
 
 class LoraSpec(_Strict):
     name: str = Text
-    strength: float = Field(1.0, ge=0.0, le=2.0)
+    strength: StrictFloat = Field(1.0, ge=0.0, le=2.0)
 
 
 class StyleSpec(_Strict):
     slug: str = Slug
     checkpoint: str = Text
     lora: LoraSpec | None = None
-    cfg: float = Field(7.0, ge=0.01, le=30)  # a real column: a tinier value would be stored as 0
+    cfg: StrictFloat = Field(7.0, ge=0.01, le=30)  # a real column: a tinier value would be stored as 0
     steps: int = Field(25, ge=1, le=150)
     sampler: str = "euler"
     scheduler: str = "normal"
@@ -51,11 +52,11 @@ class VoiceSpec(_Strict):
     """How a character sounds (studio/domain/voices.py); what is left out is derived from its slug."""
 
     voice: str | None = None
-    length_scale: float | None = Field(None, gt=0.3, le=3.0)
-    noise_scale: float | None = Field(None, ge=0, le=2.0)
-    noise_w: float | None = Field(None, ge=0, le=2.0)
-    pitch_semitones: float | None = Field(None, ge=-12, le=12)
-    speed: float | None = Field(None, ge=0.25, le=4.0)
+    length_scale: StrictFloat | None = Field(None, gt=0.3, le=3.0)
+    noise_scale: StrictFloat | None = Field(None, ge=0, le=2.0)
+    noise_w: StrictFloat | None = Field(None, ge=0, le=2.0)
+    pitch_semitones: StrictFloat | None = Field(None, ge=-12, le=12)
+    speed: StrictFloat | None = Field(None, ge=0.25, le=4.0)
     model: str | None = None
 
 
@@ -93,7 +94,7 @@ class DialogueLine(_Strict):
 class ShotSpec(_Strict):
     description: str = Text
     camera: str = ""
-    duration_s: float = Field(3.0, ge=0.01, le=120)  # real, CHECK > 0: a tinier value rounds to 0
+    duration_s: StrictFloat = Field(3.0, ge=0.01, le=120)  # real, CHECK > 0: a tinier value rounds to 0
     characters: list[str] = Field(default_factory=list)
     dialogue: list[DialogueLine] = Field(default_factory=list)
 
@@ -112,7 +113,7 @@ class SceneSpec(_Strict):
 class EpisodeSceneSpec(_Strict):
     scene: str = Slug
     transition: Literal["cut", "fade", "dissolve", "wipe"] = "cut"
-    transition_s: float = Field(0.0, ge=0, le=10)
+    transition_s: StrictFloat = Field(0.0, ge=0, le=10)
 
 
 class EpisodeSpec(_Strict):

@@ -17,12 +17,8 @@ from api.errors import install_error_handlers
 from api.logging_setup import install_request_id_logging
 from api.middleware import install_middleware
 from api.openapi import install_openapi
-from api.routers import characters, echo, episodes, health, page, projects, review, runs, scenes, stats
-from api.routers import training
-from api.routers import shots
-from api.routers import autonomy
-from api.routers import episode_media
-from api.routers import audio
+from api.routers import (audio, autonomy, characters, echo, episode_media, episodes, health, page, projects, review,
+                         runs, scenes, shots, stats, training)
 from studio.db.dsn import resolve_database_url
 from studio.db.pool import create_pool
 from studio.settings import Settings, load_settings

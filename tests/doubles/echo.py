@@ -12,29 +12,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from tests.doubles.server_thread import ServerThread
+from tests.doubles.server_thread import HttpDouble
 
 
-class EchoDouble:
+class EchoDouble(HttpDouble):
     def __init__(self) -> None:
+        super().__init__()
         self.requests: list[tuple[str, dict]] = []
         self.healthy = True
         self._failures: list[int] = []
-        self._server = ServerThread(self._app)
-
-    @property
-    def url(self) -> str:
-        return self._server.url
 
     def fail_next(self, status: int = 500) -> None:
         self._failures.append(status)
-
-    def __enter__(self) -> "EchoDouble":
-        self._server.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.stop()
 
     def _app(self) -> web.Application:
         app = web.Application()

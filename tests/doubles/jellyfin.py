@@ -19,15 +19,16 @@ import time
 
 from aiohttp import web
 
-from tests.doubles.server_thread import ServerThread
+from tests.doubles.server_thread import HttpDouble
 
 PUBLIC_INFO = {"LocalAddress": "http://127.0.0.1:8096", "ServerName": "studio-jellyfin", "Version": "10.10.7",
                "ProductName": "Jellyfin Server", "OperatingSystem": "", "Id": "0d4c0c5e0a6f4a1e9f8d2b7c3e1a5f90",
                "StartupWizardCompleted": True}
 
 
-class JellyfinDouble:
+class JellyfinDouble(HttpDouble):
     def __init__(self, token: str = "test-token") -> None:
+        super().__init__()
         self.token = token
         self.healthy = True
         self.scan_seconds = 5.0
@@ -36,18 +37,6 @@ class JellyfinDouble:
         self.refreshes = 0
         self.cancelled_scans = 0
         self._scan_until = 0.0
-        self._server = ServerThread(self._app)
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def __enter__(self) -> "JellyfinDouble":
-        self._server.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.stop()
 
     def _app(self) -> web.Application:
         app = web.Application(middlewares=[self._gate])

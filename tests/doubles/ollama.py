@@ -22,7 +22,7 @@ from typing import Callable
 
 from aiohttp import web
 
-from tests.doubles.server_thread import ServerThread
+from tests.doubles.server_thread import HttpDouble
 
 SPECIAL_KINDS = ("malformed", "truncated", "http500")
 MALFORMED_CONTENT = "Sure! Here is my review of the image: it looks great."
@@ -58,10 +58,11 @@ def _model_details(name: str) -> dict:
             "quantization_level": "Q4_K_M"}
 
 
-class OllamaDouble:
+class OllamaDouble(HttpDouble):
     def __init__(self, *, models: tuple[str, ...] = ("qwen2.5vl:7b", "qwen2.5:7b"),
                  answer: Callable[[dict], dict | str] = good_answer, delay_s: float = 0.0,
                  loaded: tuple[str, ...] | None = None):
+        super().__init__()
         self.models = models
         self.answer = answer
         self.delay_s = delay_s  # before every chat reply, on top of a Scripted delay
@@ -69,18 +70,6 @@ class OllamaDouble:
         self.requests: list[dict] = []
         # What /api/ps reports: the first model unless told otherwise, plus every model chatted with.
         self.loaded: list[str] = list(models[:1] if loaded is None else loaded)
-        self._server = ServerThread(self._app)
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def __enter__(self) -> "OllamaDouble":
-        self._server.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.stop()
 
     def _app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)  # images arrive base64-encoded in JSON

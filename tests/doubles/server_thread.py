@@ -45,3 +45,27 @@ class ServerThread:
             self.call(self._runner.cleanup())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
+
+
+class HttpDouble:
+    """What every HTTP double shares: served on 127.0.0.1 while its `with` block runs.
+
+    Subclasses build their aiohttp application in `_app`, and call `super().__init__()` first.
+    """
+
+    def __init__(self) -> None:
+        self._server = ServerThread(self._app)
+
+    def _app(self) -> web.Application:
+        raise NotImplementedError
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    def __enter__(self):
+        self._server.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.stop()

@@ -20,7 +20,7 @@ import wave
 import numpy as np
 from aiohttp import web
 
-from tests.doubles.server_thread import ServerThread
+from tests.doubles.server_thread import HttpDouble
 
 RATE = 24_000
 LEAD_IN_S = 0.12
@@ -49,26 +49,15 @@ def _invalid(message: str) -> web.Response:
                                         "code": None}}, status=400)
 
 
-class TtsDouble:
+class TtsDouble(HttpDouble):
     def __init__(self) -> None:
+        super().__init__()
         self.requests: list[dict] = []
         self.down = False
         self._failures: list[int] = []
-        self._server = ServerThread(self._app)
-
-    @property
-    def url(self) -> str:
-        return self._server.url
 
     def fail_next(self, status: int = 500) -> None:
         self._failures.append(status)
-
-    def __enter__(self) -> TtsDouble:
-        self._server.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.stop()
 
     def _app(self) -> web.Application:
         app = web.Application()

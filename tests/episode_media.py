@@ -9,12 +9,14 @@ from studio.media.ffmpeg import run_ffmpeg
 
 def make_scene_clip(path: Path, *, duration_s: float = 1.5, size: str = "160x90", fps: int = 24,
                     frequency: int = 440, volume_db: float = -20.0, audio: bool = True,
-                    sample_rate: int = 48000, pattern: str = "testsrc", srt: str | None = None) -> Path:
+                    sample_rate: int = 48000, pattern: str = "testsrc", srt: str | None = None,
+                    loudness_lufs: float | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     args = ["-f", "lavfi", "-i", f"{pattern}=size={size}:rate={fps}:duration={duration_s}"]
     if audio:
         args += ["-f", "lavfi", "-i", f"sine=frequency={frequency}:sample_rate={sample_rate}:duration={duration_s}",
-                 "-af", f"volume={volume_db}dB", "-c:a", "aac", "-ac", "2"]
+                 "-af", f"volume={volume_db}dB" if loudness_lufs is None else
+                 f"loudnorm=I={loudness_lufs}:TP=-2:LRA=11,aresample={sample_rate}", "-c:a", "aac", "-ac", "2"]
     args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-video_track_timescale", "12288",
              "-t", str(duration_s), "-y", str(path)]
     run_ffmpeg(args)

@@ -82,3 +82,12 @@ def test_chapters_tags_and_thumbnail(tmp_path):
     assert thumb.read_bytes()[:2] == b"\xff\xd8"
     with pytest.raises(RuntimeError, match="no frame"):
         thumbnail(done.path, tmp_path / "late.jpg", at_s=30.0)
+
+
+def test_sound_already_at_the_target_is_kept_as_it_is(tmp_path):
+    clips = [make_scene_clip(tmp_path / f"t{i}.mp4", duration_s=2.0, loudness_lufs=-16.0, frequency=500 + 50 * i)
+             for i in range(2)]
+    done = assemble_episode([SceneVideo(f"t{i}", "", p) for i, p in enumerate(clips)], tmp_path / "e.mp4", tags={})
+    assert done.copy_only and done.normalization_type == "already_at_target"
+    out = measure(done.path)
+    assert abs(out.integrated - TARGET_I) <= 1.0 and out.true_peak <= TARGET_TP

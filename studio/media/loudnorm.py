@@ -6,7 +6,9 @@ still falls back to dynamic mode on its own when the measured range exceeds the 
 a linear gain would clip; the `normalization_type` of pass 2's JSON says which one ran, and that is
 what is reported. Inputs under 3 s get a plain gain instead (loudnorm's dynamic mode needs a 3 s
 window), limited so the true peak stays under the ceiling. Output is resampled to 48 kHz: loudnorm
-works at 192 kHz internally and would otherwise hand that rate on.
+works at 192 kHz internally and would otherwise hand that rate on. Sound that already meets the
+target (within 0.5 LU, peak under the ceiling) is kept as it is when it can be stream-copied.
+Episode assembly measures pass 1 with `ebur128` (studio/media/ebur128.py), the same R128 figures.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ TARGET_TP = -1.5
 TARGET_LRA = 11.0
 SAMPLE_RATE = 48000
 SHORT_INPUT_S = 3.0
+AT_TARGET_LU = 0.5  # within this of the target, the sound is left alone
 _JSON_BLOCK = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
 
 
@@ -59,12 +62,18 @@ def measure(path: Path) -> Loudness:
 @dataclass(frozen=True)
 class LoudnessPlan:
     audio_filter: str
-    method: str  # "loudnorm" (read normalization_type from pass 2) | "gain" | "none"
+    method: str  # "loudnorm" (read normalization_type from pass 2) | "gain" | "none" | "already_at_target"
     gain_db: float = 0.0
+    copy_audio: bool = False  # the sound is kept as it is (stream copy)
 
 
-def plan_normalisation(measured: Loudness, duration_s: float) -> LoudnessPlan:
+def plan_normalisation(measured: Loudness, duration_s: float, *, can_copy: bool = False) -> LoudnessPlan:
+    """`can_copy`: the sound could be kept as it is; it is when it already meets the target (scenes
+    delivered at -16 LUFS join into an episode at -16 LUFS), which spares a decode and an AAC encode."""
     resample = f"aresample={SAMPLE_RATE}"
+    if can_copy and math.isfinite(measured.integrated) and abs(measured.integrated - TARGET_I) <= AT_TARGET_LU \
+            and measured.true_peak <= TARGET_TP:
+        return LoudnessPlan("", "already_at_target", copy_audio=True)
     if not math.isfinite(measured.integrated):
         return LoudnessPlan(resample, "none")  # silence stays silence: no gain makes it -16 LUFS
     if duration_s < SHORT_INPUT_S:
@@ -78,7 +87,7 @@ def plan_normalisation(measured: Loudness, duration_s: float) -> LoudnessPlan:
 
 
 def applied_normalisation(plan: LoudnessPlan, pass2_stderr: str) -> str:
-    """What pass 2 did: `linear`, `dynamic` (loudnorm's own fallback), `gain` or `none`."""
+    """What pass 2 did: `linear`, `dynamic` (loudnorm's own fallback), `gain`, `none` or `already_at_target`."""
     if plan.method != "loudnorm":
         return plan.method
     return parse_loudnorm_json(pass2_stderr).get("normalization_type", "unknown")

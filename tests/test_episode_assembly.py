@@ -91,3 +91,16 @@ def test_sound_already_at_the_target_is_kept_as_it_is(tmp_path):
     assert done.copy_only and done.normalization_type == "already_at_target"
     out = measure(done.path)
     assert abs(out.integrated - TARGET_I) <= 1.0 and out.true_peak <= TARGET_TP
+
+
+def test_peaky_sound_that_loudnorm_leaves_short_is_corrected(tmp_path):
+    """Loud bursts near full scale over a quiet bed: loudnorm's dynamic fallback alone lands short."""
+    clip = tmp_path / "bursts.mp4"
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc=size=160x90:rate=24:duration=6", "-f", "lavfi", "-i",
+                "aevalsrc='0.95*sin(2*PI*440*t)*lt(mod(t,1),0.08)+0.02*sin(2*PI*220*t)':s=48000:d=6",
+                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-ac", "2",
+                "-t", "6", "-y", str(clip)])
+    done = assemble_episode([SceneVideo("b", "Bursts", clip)], tmp_path / "e.mp4", tags={})
+    assert done.normalization_type.startswith(("linear", "dynamic"))
+    out = measure(done.path)
+    assert abs(out.integrated - TARGET_I) <= 1.0 and out.true_peak <= TARGET_TP

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -21,7 +22,6 @@ from studio.domain.subtitles import merge, parse_srt, shifted, to_srt
 from studio.episodes import repository
 from studio.episodes.gpu_accounting import episode_gpu
 from studio.media.assemble import AssembledEpisode, SceneVideo, assemble_episode, thumbnail
-from studio.media.loudnorm import measure
 from studio.uploads import write_atomically
 
 
@@ -85,12 +85,13 @@ async def assemble(conn: asyncpg.Connection, media_root: Path, slug: str, source
     folder = episode_dir(media_root, slug)
     video = folder / f"{slug}.mp4"
 
-    def work() -> tuple[AssembledEpisode, float, float, str]:
+    def work() -> tuple[AssembledEpisode, float | None, float | None, str]:
         done = assemble_episode(scenes, video, tags=tags)
         first = done.chapters[0]
         thumbnail(video, folder / f"{slug}.jpg", at_s=(first.start_s + first.end_s) / 2)
-        loudness = measure(video)
-        return done, loudness.integrated, loudness.true_peak, _sha256(video)
+        out = done.output_loudness  # silence has no loudness: stored as unknown, not -inf
+        return (done, out.integrated if math.isfinite(out.integrated) else None,
+                out.true_peak if math.isfinite(out.true_peak) else None, _sha256(video))
 
     done, lufs, peak, sha = await asyncio.to_thread(work)
     srt_text = _merged_subtitles(ordered, done)

@@ -24,8 +24,9 @@ from studio.domain.episode_timeline import (TRANSITIONS, AssemblePlan, Chapter, 
 from studio.media.clips import ENCODE_ARGS
 from studio.media.ffmetadata import ffmetadata
 from studio.media.ffmpeg import FfmpegError, MediaInfo, media_info, parse_media_info, run_ffmpeg
-from studio.media.ebur128 import parse_ebur128
-from studio.media.loudnorm import Loudness, applied_normalisation, plan_normalisation
+from studio.media.ebur128 import measure_ebur128, parse_ebur128
+from studio.media.loudnorm import (Loudness, applied_normalisation, closer, correction_filter, needs_correction,
+                                   plan_normalisation)
 from studio.media.normalise import ClipParameters, clip_parameters, fallback_target, normalise_clip
 
 
@@ -48,6 +49,7 @@ class AssembledEpisode:
     normalised_scenes: list[str]
     normalization_type: str
     input_loudness: Loudness
+    output_loudness: Loudness
     scene_starts_s: list[float]
     chapters: list[Chapter] = field(default_factory=list)
 
@@ -181,13 +183,29 @@ def assemble_episode(scenes: Sequence[SceneVideo], out: Path, *, tags: Mapping[s
                 loudness = measuring.result()
                 copied_stderr = copying.result() if copying is not None else ""
             loud_plan = plan_normalisation(loudness, total, can_copy=can_copy)
-            if loud_plan.copy_audio:
-                stderr = copied_stderr
-            else:
-                graph = f"{audio_graph};[a]{loud_plan.audio_filter}[aout]"
-                stderr = _write_mp4([*inputs, *meta_args, "-filter_complex",
-                                     graph if copy_picture else f"{video_graph};{graph}", *video_args,
-                                     "-map", "[aout]", "-c:a", "aac", "-b:a", "192k"], partial, moov)
+
+            def normalised_mux(audio_filter: str, to: Path) -> str:
+                graph = f"{audio_graph};[a]{audio_filter}[aout]"
+                return _write_mp4([*inputs, *meta_args, "-filter_complex",
+                                   graph if copy_picture else f"{video_graph};{graph}", *video_args,
+                                   "-map", "[aout]", "-c:a", "aac", "-b:a", "192k"], to, moov)
+
+            stderr = copied_stderr if loud_plan.copy_audio else normalised_mux(loud_plan.audio_filter, partial)
+            applied = applied_normalisation(loud_plan, stderr)
+            # Copied sound is the measured sound; a normalised one is measured again, as written.
+            output_loudness = loudness if loud_plan.copy_audio else measure_ebur128(partial)
+            if needs_correction(loud_plan, output_loudness):
+                # One more try (a missing gain, or compression); the better of the two files is kept.
+                second = partial.with_name(partial.name + ".2.mp4")
+                audio_filter, name = correction_filter(loud_plan, output_loudness)
+                try:
+                    normalised_mux(audio_filter, second)
+                    retried = measure_ebur128(second)
+                    if closer(output_loudness, retried):
+                        os.replace(second, partial)
+                        applied, output_loudness = f"{applied}+{name}", retried
+                finally:
+                    second.unlink(missing_ok=True)
             os.replace(partial, out)
         finally:
             partial.unlink(missing_ok=True)
@@ -195,7 +213,7 @@ def assemble_episode(scenes: Sequence[SceneVideo], out: Path, *, tags: Mapping[s
     return AssembledEpisode(
         path=out, duration_s=round(total, 3), container_duration_s=final.duration_s,
         copy_only=plan.copy_only and copy_picture, copied_joins=plan.copied_joins(), normalised_scenes=normalised,
-        normalization_type=applied_normalisation(loud_plan, stderr), input_loudness=loudness,
+        normalization_type=applied, input_loudness=loudness, output_loudness=output_loudness,
         scene_starts_s=starts, chapters=episode_chapters)
 
 

@@ -7,7 +7,8 @@ a linear gain would clip; the `normalization_type` of pass 2's JSON says which o
 what is reported. Inputs under 3 s get a plain gain instead (loudnorm's dynamic mode needs a 3 s
 window), limited so the true peak stays under the ceiling. Output is resampled to 48 kHz: loudnorm
 works at 192 kHz internally and would otherwise hand that rate on. Sound that already meets the
-target (within 0.5 LU, peak under the ceiling) is kept as it is when it can be stream-copied.
+target (within 0.5 LU, peak under the ceiling) is kept as it is when it can be stream-copied; an
+output that missed the target by more than that is made again with a compressor ahead of loudnorm.
 Episode assembly measures pass 1 with `ebur128` (studio/media/ebur128.py), the same R128 figures.
 """
 
@@ -84,6 +85,35 @@ def plan_normalisation(measured: Loudness, duration_s: float, *, can_copy: bool 
         f":measured_TP={measured.true_peak}:measured_LRA={measured.lra}:measured_thresh={measured.threshold}"
         f":linear=true:print_format=json,{resample}",
         "loudnorm")
+
+
+# When loudnorm's dynamic fallback is held back by the true-peak ceiling (speech peaks near full
+# scale) it lands a LU or two under the target. A gentle compressor ahead of a single-pass loudnorm
+# (its ceiling half a dB lower: AAC adds inter-sample overs) reaches the target with the peak held.
+COMPRESSED_FILTER = (f"acompressor=threshold=0.1:ratio=4:attack=5:release=120,"
+                     f"loudnorm=I={TARGET_I}:TP={TARGET_TP - 0.5}:LRA={TARGET_LRA},aresample={SAMPLE_RATE}")
+
+
+def needs_correction(plan: LoudnessPlan, output: Loudness) -> bool:
+    """The normalised output missed the target by more than the tolerance."""
+    return plan.method == "loudnorm" and math.isfinite(output.integrated) and \
+        abs(output.integrated - TARGET_I) > AT_TARGET_LU
+
+
+def correction_filter(plan: LoudnessPlan, output: Loudness) -> tuple[str, str]:
+    """(filter, name) for a second try: the missing gain on top when the peak has room for it, else the
+    compressor ahead of loudnorm."""
+    residual = TARGET_I - output.integrated
+    if output.true_peak + residual <= TARGET_TP:
+        return f"{plan.audio_filter},volume={residual:.2f}dB", "gain"
+    return COMPRESSED_FILTER, "compressed"
+
+
+def closer(a: Loudness, b: Loudness) -> bool:
+    """Whether `b` is the better result: under the ceiling first, then nearer the target."""
+    def key(x: Loudness) -> tuple[bool, float]:
+        return x.true_peak > TARGET_TP + 0.1, abs(x.integrated - TARGET_I)
+    return key(b) < key(a)
 
 
 def applied_normalisation(plan: LoudnessPlan, pass2_stderr: str) -> str:

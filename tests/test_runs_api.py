@@ -74,9 +74,9 @@ def _wait_for_code_location(graphql_url: str, webserver: subprocess.Popen, log: 
     pytest.fail(f"dagster-webserver did not load the code location:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="module")
-def dagster_graphql_url(pg_server_url, tmp_path_factory):
-    work = tmp_path_factory.mktemp("runs_api")
+def dagster_home_env(pg_server_url: str, work: Path) -> tuple[str, Path, dict]:
+    """A studio database, a Dagster home with the repo's dagster.yaml, and the environment that points at
+    both, for the real webserver and daemon processes a test starts."""
     db_url = _create_database(pg_server_url, TEMPLATE_DB)
     home = work / "dagster_home"
     home.mkdir()
@@ -86,6 +86,13 @@ def dagster_graphql_url(pg_server_url, tmp_path_factory):
     env.pop("STUDIO_VAULT_ADDR", None)
     # One schema creation before several processes open the home (a fresh SQLite home races).
     subprocess.run([BIN / "dagster", "instance", "migrate"], cwd=REPO, env=env, check=True, capture_output=True)
+    return db_url, home, env
+
+
+@pytest.fixture(scope="module")
+def dagster_graphql_url(pg_server_url, tmp_path_factory):
+    work = tmp_path_factory.mktemp("runs_api")
+    db_url, home, env = dagster_home_env(pg_server_url, work)
 
     port = _free_port()
     webserver_log, daemon_log = work / "webserver.log", work / "daemon.log"

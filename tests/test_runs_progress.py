@@ -4,9 +4,6 @@ launched while the daemon is down says why it waits."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import time
 
 import dagster as dg
@@ -21,9 +18,9 @@ from studio.dagster_home import initialize_pools
 from studio.demo import sync_partitions
 from studio.settings import load_settings
 from tests.api_server import serve_api, with_routers
-from tests.conftest import EXAMPLE_SPEC, REPO, TEMPLATE_DB, _create_database
+from tests.conftest import EXAMPLE_SPEC
 from tests.test_dataset_batch import fetch
-from tests.test_runs_api import BIN, _free_port, _start, _stop, _wait_for_code_location
+from tests.test_runs_api import BIN, _free_port, _start, _stop, _wait_for_code_location, dagster_home_env
 
 BATCH = 40
 
@@ -31,14 +28,7 @@ BATCH = 40
 @pytest.fixture(scope="module")
 def world(pg_server_url, tmp_path_factory):
     work = tmp_path_factory.mktemp("runs_progress")
-    db_url = _create_database(pg_server_url, TEMPLATE_DB)
-    home = work / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
-    env = {**os.environ, "DAGSTER_HOME": str(home), "STUDIO_HOME": str(work / "studio_home"),
-           "STUDIO_DATABASE_URL": db_url, "STUDIO_BACKEND": "preview"}
-    env.pop("STUDIO_VAULT_ADDR", None)
-    subprocess.run([BIN / "dagster", "instance", "migrate"], cwd=REPO, env=env, check=True, capture_output=True)
+    db_url, home, env = dagster_home_env(pg_server_url, work)
     port = _free_port()
     webserver = _start([BIN / "dagster-webserver", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
                        env, work / "webserver.log")

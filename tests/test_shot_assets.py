@@ -58,20 +58,30 @@ def test_preview_renders_the_example_scene_and_a_second_run_keeps_every_clip(stu
     assert meta["rendered"].value == [] and len(meta["kept"].value) == 3
 
 
+def framepack_double() -> ComfyUIDouble:
+    """A ComfyUI double with the FramePack models installed, answering FramePack prompts with a real mp4."""
+    double = ComfyUIDouble()
+    double.render_video = framepack_video(double)
+    for class_type, input_name, name in installed_models():
+        double.install(class_type, input_name, name)
+    return double
+
+
+def live_renderer(double: ComfyUIDouble, *, keyframe_width: int, keyframe_height: int):
+    return FramePackShotRendererResource(comfyui=ComfyUIResource(urls=[double.url], poll_interval_s=0.2),
+                                         model=FRAMEPACK_MODEL, steps=4, keyframe_width=keyframe_width,
+                                         keyframe_height=keyframe_height)
+
+
 def test_live_renders_through_comfyui_with_the_framepack_workflow(studio_env, db_url):
     async def seed():
         async with connect(db_url) as conn:
             return await make_scene(conn, shots=2, duration_s=1.2)
 
     keys = asyncio.run(seed())
-    double = ComfyUIDouble()
-    double.render_video = framepack_video(double)
-    for class_type, input_name, name in installed_models():
-        double.install(class_type, input_name, name)
+    double = framepack_double()
     with double:
-        renderer = FramePackShotRendererResource(comfyui=ComfyUIResource(urls=[double.url], poll_interval_s=0.2),
-                                                 model=FRAMEPACK_MODEL, steps=4, keyframe_width=200,
-                                                 keyframe_height=120)
+        renderer = live_renderer(double, keyframe_width=200, keyframe_height=120)
         result = materialize(db_url, studio_env, "harbour-night", renderer)
         assert result.success
         sent = (double.input_dir / double.posted_prompts[1]["prompt"]["start_image"]["inputs"]["image"]).read_bytes()
@@ -94,14 +104,9 @@ def test_a_shot_that_fails_in_comfyui_is_failed_and_the_next_run_renders_from_th
             return await make_scene(conn, shots=3, duration_s=1.2)
 
     keys = asyncio.run(seed())
-    double = ComfyUIDouble()
-    double.render_video = framepack_video(double)
-    for class_type, input_name, name in installed_models():
-        double.install(class_type, input_name, name)
+    double = framepack_double()
     with double:
-        renderer = FramePackShotRendererResource(comfyui=ComfyUIResource(urls=[double.url], poll_interval_s=0.2),
-                                                 model=FRAMEPACK_MODEL, steps=4, keyframe_width=160,
-                                                 keyframe_height=96)
+        renderer = live_renderer(double, keyframe_width=160, keyframe_height=96)
         _fail_second_job(double)
         first = materialize_quietly(db_url, studio_env, renderer)
         assert not first.success

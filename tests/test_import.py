@@ -9,7 +9,7 @@ from studio.db.pool import connect
 from tests.conftest import EXAMPLE_SPEC
 
 TABLES = ("projects", "generation_styles", "characters", "storylines", "world_settings",
-          "scenes", "shots", "episodes", "episode_scenes")
+          "scenes", "shots", "episodes", "episode_scenes", "autonomy_settings")
 
 
 def snapshot(db_url: str) -> dict:
@@ -101,6 +101,14 @@ INVALID = [
     ("missing reference image", _set("characters.0.reference_images", ["refs/nope.png"]),
      "characters[0].reference_images[0]", "no file 'refs/nope.png'"),
     ("scene without shots", _set("scenes.0.shots", []), "scenes[0].shots", "at least 1 item"),
+    ("autonomy below its bound", _set("autonomy.batch_size", 0), "autonomy.batch_size",
+     "greater than or equal to 1"),
+    ("autonomy misspelt", _set("autonomy.cooldown", 60), "autonomy.cooldown", "Extra inputs"),
+    ("autonomy not a switch", _set("autonomy.enabled", "sometimes"), "autonomy.enabled", "valid boolean"),
+    ("autonomy alpha a real cannot hold", _set("autonomy.drift_alpha", 1e-9), "autonomy.drift_alpha",
+     "greater than or equal to 0.000001"),
+    ("autonomy over an integer column", _set("autonomy.cooldown_seconds", 2**31), "autonomy.cooldown_seconds",
+     "less than or equal to 2147483647"),
 ]
 
 
@@ -141,3 +149,44 @@ def test_unreadable_file_gives_one_clear_line(studio_env, tmp_path, capsys, cont
     assert studio(["import", str(path)]) == 2
     err = capsys.readouterr().err
     assert reason in err and "Traceback" not in err
+
+
+def _api_settings(db_url: str, **changes) -> dict:
+    from studio.autonomy.settings import get_thresholds, put_thresholds
+
+    async def work():
+        async with connect(db_url) as conn:
+            project = await conn.fetchval("SELECT id FROM projects WHERE slug = 'lantern-harbor'")
+            if changes:
+                await put_thresholds(conn, project, changes)
+            return (await get_thresholds(conn, project)).as_dict()
+    return asyncio.run(work())
+
+
+def test_spec_autonomy_thresholds_are_the_ones_the_sensor_and_api_use(studio_env, db_url, tmp_path, capsys):
+    spec = example()
+    spec["autonomy"] = {"cooldown_seconds": 60, "drift_alpha": 0.05, "learning_enabled": False}
+    path = write(tmp_path, spec)
+    assert studio(["import", str(path)]) == 0
+    assert "1 autonomy settings created" in capsys.readouterr().out
+    settings = _api_settings(db_url)
+    assert (settings["cooldown_seconds"], settings["drift_alpha"], settings["learning_enabled"]) == (60, 0.05, False)
+    assert settings["batch_size"] == 3  # left out: the default
+    # A person changes one the spec does not name through the API: a re-import keeps it and writes nothing.
+    _api_settings(db_url, pending_buffer=4)
+    before = snapshot(db_url)
+    assert studio(["import", str(path)]) == 0
+    assert "1 autonomy settings unchanged" in capsys.readouterr().out
+    assert snapshot(db_url) == before and _api_settings(db_url)["pending_buffer"] == 4
+    # What the spec names, the spec decides.
+    spec["autonomy"]["cooldown_seconds"] = 120
+    assert studio(["import", str(write(tmp_path, spec))]) == 0
+    assert "1 autonomy settings updated" in capsys.readouterr().out
+    assert _api_settings(db_url)["cooldown_seconds"] == 120
+
+
+def test_a_spec_without_autonomy_leaves_the_settings_alone(studio_env, db_url, tmp_path):
+    spec = example()
+    del spec["autonomy"]
+    assert studio(["import", str(write(tmp_path, spec))]) == 0
+    assert snapshot(db_url)["autonomy_settings"] == []

@@ -16,27 +16,12 @@ from api.deps import get_pool
 from studio.autonomy import decisions as control
 from studio.autonomy.facts import read_facts
 from studio.autonomy.learning_store import load_learning_data, recommend_one, style_params
-from studio.autonomy.settings import all_thresholds, get_thresholds, project_id, put_thresholds
+from studio.autonomy.settings import ThresholdChanges, all_thresholds, get_thresholds, project_id, put_thresholds
 from studio.domain.drift import detect_drift
 from studio.domain.learning import validate_pins
 from studio.domain.replenishment import Thresholds, start_of_day
 
 router = APIRouter(prefix="/api/autonomy", tags=["autonomy"])
-
-
-class SettingsUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    enabled: bool | None = None
-    batch_size: int | None = Field(None, ge=1, le=64)
-    cooldown_seconds: int | None = Field(None, ge=0)
-    daily_batch_limit: int | None = Field(None, ge=0)
-    daily_gpu_seconds: float | None = Field(None, ge=0)
-    pending_buffer: int | None = Field(None, ge=0)
-    pause_after_auto_rejects: int | None = Field(None, ge=1)
-    learning_enabled: bool | None = None
-    drift_window: int | None = Field(None, ge=5)
-    drift_alpha: float | None = Field(None, gt=0, lt=1)
-    request_ttl_seconds: int | None = Field(None, ge=0)
 
 
 class LearningUpdate(BaseModel):
@@ -116,10 +101,12 @@ async def project_settings(slug: str, pool: asyncpg.Pool = Depends(get_pool)) ->
 
 
 @router.patch("/projects/{slug}/settings")
-async def change_settings(slug: str, body: SettingsUpdate, pool: asyncpg.Pool = Depends(get_pool)) -> dict:
+async def change_settings(slug: str, body: ThresholdChanges, pool: asyncpg.Pool = Depends(get_pool)) -> dict:
+    """Change some thresholds; the same write as a spec's `autonomy:` section on `studio import`."""
     async with pool.acquire() as conn:
         project = await _project(conn, slug)
-        return (await put_thresholds(conn, project, body.model_dump(exclude_none=True))).as_dict()
+        thresholds, _ = await put_thresholds(conn, project, body)
+        return thresholds.as_dict()
 
 
 @router.patch("/characters/{slug}/learning")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncpg
 
+from studio.autonomy.settings import put_thresholds
 from studio.db.upsert import upsert
 from studio.spec.models import ProjectFile
 from studio.spec.validation import SpecError
@@ -63,6 +64,9 @@ async def import_project(
             conn, "projects", {"slug": p.slug}, {"name": p.name, "description": p.description, "music": p.music}
         )
         report.add("project", action)
+        if spec.autonomy is not None:
+            _, action = await put_thresholds(conn, project_id, spec.autonomy)
+            report.add("autonomy settings", action)
 
         s = spec.style
         style_id, action = await upsert(

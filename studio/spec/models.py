@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 
+from studio.autonomy.settings import ThresholdChanges
 from studio.domain.appearance import Appearance
 
 Slug = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="lowercase letters, digits and dashes")
@@ -133,3 +134,5 @@ class ProjectFile(_Strict):
     world: WorldSpec | None = None
     scenes: list[SceneSpec] = Field(default_factory=list)
     episodes: list[EpisodeSpec] = Field(default_factory=list)
+    # The project's autonomy thresholds (studio/autonomy/settings.py); what is left out keeps its value.
+    autonomy: ThresholdChanges | None = None

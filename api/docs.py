@@ -4,14 +4,16 @@ so the page works on a network without a CDN. Only the asset files are used from
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
-import fastapi_offline
 from fastapi import APIRouter, HTTPException
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 
-ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
+# Found without importing the package: its own code (FastAPIOffline) pulls in pydantic.v1, which the
+# service never uses.
+ASSETS = Path(next(iter(importlib.util.find_spec("fastapi_offline").submodule_search_locations))) / "static"
 ASSET_TYPES = {"swagger-ui-bundle.js": "text/javascript; charset=utf-8", "swagger-ui.css": "text/css; charset=utf-8",
                "favicon.png": "image/png"}
 # FastAPI's page starts Swagger UI with an inline script: allowed by its hash-free 'unsafe-inline'

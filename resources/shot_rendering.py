@@ -24,9 +24,11 @@ class ShotRendererResource(dg.ConfigurableResource):
 
 class PreviewShotRendererResource(ShotRendererResource):
     fps: float = 24.0
+    delay_s: float = 0.0  # tests only: STUDIO_PREVIEW_DELAY_S
 
     def get_client(self) -> PreviewShotRenderer:
-        return PreviewShotRenderer(width=self.keyframe_width, height=self.keyframe_height, fps=self.fps)
+        return PreviewShotRenderer(width=self.keyframe_width, height=self.keyframe_height, fps=self.fps,
+                                   delay_s=self.delay_s)
 
 
 class FramePackShotRendererResource(ShotRendererResource):
@@ -45,8 +47,8 @@ class FramePackShotRendererResource(ShotRendererResource):
 
 def shot_resources(backend: str, settings) -> dict:
     if backend == "preview":
-        return {"shot_renderer": PreviewShotRendererResource()}
+        return {"shot_renderer": PreviewShotRendererResource(delay_s=settings.preview_delay_s)}
     return {"shot_renderer": FramePackShotRendererResource(
         comfyui=ComfyUIResource(urls=list(settings.comfyui_urls)), allow_drawn_keyframes=False,
         keyframe_width=640, keyframe_height=360, model=settings.framepack_model, steps=settings.framepack_steps,
-        use_teacache=settings.framepack_teacache)}
+        use_teacache=settings.framepack_teacache, use_f1=settings.framepack_f1)}

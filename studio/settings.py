@@ -86,6 +86,7 @@ class Settings(BaseSettings):
                                  description="FramePack model file in ComfyUI's models/diffusion_models (live shots)")
     framepack_steps: int = Field(30, ge=1, le=1000, description="FramePack sampling steps per shot")
     framepack_teacache: bool = Field(False, description="FramePack TeaCache: faster and lossy, for drafts")
+    framepack_f1: bool = Field(False, description="FramePack F1 (forward-only) sampling; needs a wrapper fork with an F1 sampler node")
     db_command_timeout_s: float = Field(10.0, gt=0, description="seconds a database statement may take before answering 503")
     # --- scene sound ------------------------------------------------------------------------------
     tts_url: str = Field("", description="a live TTS server speaking `POST /v1/audio/speech`; empty: offline piper with the bundled voice")
@@ -105,6 +106,8 @@ class Settings(BaseSettings):
     webserver_port: int = Field(3000, ge=1, le=65535, description="port of the Dagster webserver (`studio up`, `make webserver`)")
     api_port: int = Field(8401, ge=1, le=65535, description="port of the review service (`studio up`, `studio serve`)")
     code_server_port: int = Field(4266, ge=1, le=65535, description="port of the code location's gRPC code server (`studio up`)")
+    # --- tests only -----------------------------------------------------------------------------
+    preview_delay_s: float = Field(0.0, ge=0, le=600, description="tests only: seconds each preview item (an image, a training epoch, a shot) is held, so a fault test can kill a run mid-step")
 
     @field_validator("api_allowed_hosts", mode="before")
     @classmethod

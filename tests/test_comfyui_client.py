@@ -267,3 +267,15 @@ async def test_stage_timeouts_clean_up_on_the_server():
         assert len(comfy.posted_prompts) == 3 and comfy.requests["POST /queue"] == 1
         blocker.cancel()
         await asyncio.gather(blocker, return_exceptions=True)
+
+
+async def test_object_info_is_asked_once_per_server_until_asked_fresh():
+    with ComfyUIDouble() as one, ComfyUIDouble() as two:
+        comfy = client(one.url, two.url)
+        first = await comfy.object_info()
+        assert await comfy.object_info(one.url) is first
+        assert "FramePackSampler" in await comfy.object_info(two.url)
+        one.install("CheckpointLoaderSimple", "ckpt_name", "new.safetensors")
+        fresh = await comfy.object_info(one.url, fresh=True)
+        assert "new.safetensors" in fresh["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0]
+        assert (one.requests["GET /object_info"], two.requests["GET /object_info"]) == (2, 1)

@@ -17,7 +17,7 @@ from studio.db.pool import connect
 from studio.media.clips import media_info
 from tests.conftest import EXAMPLE_SPEC
 from tests.doubles.comfyui import ComfyUIDouble
-from tests.framepack_info import FRAMEPACK_MODEL, framepack_video, installed_models
+from tests.framepack_info import FRAMEPACK_MODEL, framepack_double
 from tests.shot_scene import make_scene
 
 POOLS = {"concurrency": {"pools": {"default_limit": 1}}}
@@ -31,14 +31,22 @@ def fetch(db_url, sql, *args):
     return asyncio.run(_go())
 
 
-def materialize(db_url, home, scene, renderer):
+def materialize(db_url, home, scene, renderer, *, raise_on_error=True):
     resources = {"database": StudioDatabase(url=db_url), "studio": StudioConfig(backend="preview", home=str(home)),
                  "shot_renderer": renderer, "image_generator": PreviewImageGeneratorResource(),
                  "image_reviewer": PreviewImageReviewerResource()}
     with dg.instance_for_test(overrides=POOLS) as instance:
         instance.add_dynamic_partitions("scene", [scene])
         return dg.materialize([shot_keyframes, shot_clips], partition_key=scene, instance=instance,
-                              resources=resources)
+                              resources=resources, raise_on_error=raise_on_error)
+
+
+def seed_scene(db_url, *, shots: int) -> list[str]:
+    async def seed():
+        async with connect(db_url) as conn:
+            return await make_scene(conn, shots=shots, duration_s=1.2)
+
+    return asyncio.run(seed())
 
 
 def test_preview_renders_the_example_scene_and_a_second_run_keeps_every_clip(studio_env, db_url):
@@ -58,27 +66,14 @@ def test_preview_renders_the_example_scene_and_a_second_run_keeps_every_clip(stu
     assert meta["rendered"].value == [] and len(meta["kept"].value) == 3
 
 
-def framepack_double() -> ComfyUIDouble:
-    """A ComfyUI double with the FramePack models installed, answering FramePack prompts with a real mp4."""
-    double = ComfyUIDouble()
-    double.render_video = framepack_video(double)
-    for class_type, input_name, name in installed_models():
-        double.install(class_type, input_name, name)
-    return double
-
-
-def live_renderer(double: ComfyUIDouble, *, keyframe_width: int, keyframe_height: int):
+def live_renderer(double: ComfyUIDouble, *, keyframe_width: int, keyframe_height: int, use_f1: bool = False):
     return FramePackShotRendererResource(comfyui=ComfyUIResource(urls=[double.url], poll_interval_s=0.2),
                                          model=FRAMEPACK_MODEL, steps=4, keyframe_width=keyframe_width,
-                                         keyframe_height=keyframe_height)
+                                         keyframe_height=keyframe_height, use_f1=use_f1)
 
 
 def test_live_renders_through_comfyui_with_the_framepack_workflow(studio_env, db_url):
-    async def seed():
-        async with connect(db_url) as conn:
-            return await make_scene(conn, shots=2, duration_s=1.2)
-
-    keys = asyncio.run(seed())
+    keys = seed_scene(db_url, shots=2)
     double = framepack_double()
     with double:
         renderer = live_renderer(double, keyframe_width=200, keyframe_height=120)
@@ -99,16 +94,12 @@ def test_live_renders_through_comfyui_with_the_framepack_workflow(studio_env, db
 
 
 def test_a_shot_that_fails_in_comfyui_is_failed_and_the_next_run_renders_from_there(studio_env, db_url):
-    async def seed():
-        async with connect(db_url) as conn:
-            return await make_scene(conn, shots=3, duration_s=1.2)
-
-    keys = asyncio.run(seed())
+    keys = seed_scene(db_url, shots=3)
     double = framepack_double()
     with double:
         renderer = live_renderer(double, keyframe_width=160, keyframe_height=96)
         _fail_second_job(double)
-        first = materialize_quietly(db_url, studio_env, renderer)
+        first = materialize(db_url, studio_env, "harbour-night", renderer, raise_on_error=False)
         assert not first.success
         rows = fetch(db_url, "SELECT status, render_error FROM shots ORDER BY position")
         assert [r["status"] for r in rows] == ["rendered", "failed", "planned"]
@@ -129,11 +120,30 @@ def _fail_second_job(double: ComfyUIDouble) -> None:
     double.take_failure = take_failure
 
 
-def materialize_quietly(db_url, home, renderer):
-    resources = {"database": StudioDatabase(url=db_url), "studio": StudioConfig(backend="preview", home=str(home)),
-                 "shot_renderer": renderer, "image_generator": PreviewImageGeneratorResource(),
-                 "image_reviewer": PreviewImageReviewerResource()}
-    with dg.instance_for_test(overrides=POOLS) as instance:
-        instance.add_dynamic_partitions("scene", ["harbour-night"])
-        return dg.materialize([shot_keyframes, shot_clips], partition_key="harbour-night", instance=instance,
-                              resources=resources, raise_on_error=False)
+
+
+def test_use_f1_renders_with_the_f1_sampler_the_server_offers(studio_env, db_url):
+    seed_scene(db_url, shots=2)
+    with framepack_double(with_f1=True) as double:
+        renderer = live_renderer(double, keyframe_width=160, keyframe_height=96, use_f1=True)
+        assert materialize(db_url, studio_env, "harbour-night", renderer).success
+        object_info_asked = double.requests["GET /object_info"]
+    samplers = [p["prompt"]["sampler"] for p in double.posted_prompts]
+    assert [s["class_type"] for s in samplers] == ["FramePackSamplerF1"] * 2
+    assert all("embed_interpolation" not in s["inputs"] for s in samplers)  # the fork's node does not declare it
+    assert object_info_asked == 1  # once per client, not per shot
+    assert [r["status"] for r in fetch(db_url, "SELECT status FROM shots ORDER BY position")] == ["rendered"] * 2
+
+
+def test_use_f1_on_a_server_without_an_f1_sampler_fails_before_any_shot_saying_what_to_install(studio_env, db_url):
+    seed_scene(db_url, shots=2)
+    with framepack_double() as double:
+        renderer = live_renderer(double, keyframe_width=160, keyframe_height=96, use_f1=True)
+        result = materialize(db_url, studio_env, "harbour-night", renderer, raise_on_error=False)
+        posted = list(double.posted_prompts)
+    assert not result.success
+    error = result.get_step_failure_events()[0].step_failure_data.error.to_string()
+    assert f"ComfyUI at {double.url} has no FramePack F1 sampler node" in error
+    assert "Install a fork of the wrapper that adds one" in error and "STUDIO_FRAMEPACK_F1=false" in error
+    assert posted == []
+    assert [r["status"] for r in fetch(db_url, "SELECT status FROM shots ORDER BY position")] == ["planned"] * 2

@@ -144,3 +144,14 @@ def test_a_speaker_must_be_in_the_shot_and_not_an_object_is_refused():
     errors = breakdown_errors(_breakdown(_shot(characters=[]), _shot()), {"mika"})
     assert errors == ["scenes[0].shots[0].dialogue[0].character: 'mika' speaks but is not in the shot's characters"]
     assert breakdown_errors("prose", {"mika"}) == ["the answer must be an object with a list `scenes`"]
+
+
+def test_a_shot_keeps_its_default_seed_when_reordered_and_a_set_seed_wins():
+    from studio.domain.shot_rendering import default_seed, opens_chain, shot_seed
+
+    shot = {"shot_key": "s-ab12", "seed": None, "cut": False}
+    assert shot_seed("harbor", shot) == default_seed("harbor", "s-ab12")
+    assert shot_seed("harbor", shot) != default_seed("harbor", "s-cd34")
+    assert 0 <= shot_seed("harbor", shot) < 2**31
+    assert shot_seed("harbor", {**shot, "seed": 7}) == 7
+    assert opens_chain(shot, 0) and not opens_chain(shot, 3) and opens_chain({**shot, "cut": True}, 3)

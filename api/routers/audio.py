@@ -20,12 +20,11 @@ from fastapi.concurrency import run_in_threadpool
 from api.deps import Connection, MediaRoot
 from api.routers.story_routing import story_router
 from studio.audio.voices_repository import character_voice, set_character_voice
-from studio.episodes.build import episode_dir
 from studio.media.ebur128 import measure_ebur128
 from studio.media.ffmpeg import FfmpegError, media_info
 from studio.media.loudnorm import LoudnessError
 from studio.media.silence import detect_silence
-from studio.scene_videos.build import scene_video_path
+from studio.media_layout import episode_dir, scene_video_path
 from studio.spec.models import VoiceSpec
 
 router = story_router("audio")

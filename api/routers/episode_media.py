@@ -26,6 +26,7 @@ from api.routers.story_routing import story_router
 from studio.clients.jellyfin import JellyfinClient, JellyfinError, PathMap
 from studio.domain.subtitles import parse_srt, to_webvtt
 from studio.episodes import gpu_accounting, repository
+from studio.media_layout import scene_video_path
 from studio.settings import Settings
 
 router = story_router("episode media")
@@ -117,21 +118,15 @@ async def episode_subtitles(conn: Connection, media_root: MediaRoot, episode: st
     return _vtt(media_root / render["subtitles_path"], episode)
 
 
-def _scene_video(media_root: Path, scene: str) -> Path:
-    from studio.scene_videos.build import scene_video_path  # the scene-sound modules are heavy to import
-
-    return scene_video_path(media_root, scene)
-
-
 @router.get("/scenes/{scene}/video")
 async def scene_video(media_root: MediaRoot, scene: str) -> FileResponse:
-    path = _scene_video(media_root, scene)
+    path = scene_video_path(media_root, scene)
     return _media_file(media_root, str(path.relative_to(media_root)), f"the video of scene {scene}", "video/mp4")
 
 
 @router.get("/scenes/{scene}/subtitles.vtt")
 async def scene_subtitles(media_root: MediaRoot, scene: str) -> Response:
-    return _vtt(_scene_video(media_root, scene).with_suffix(".srt"), f"scene {scene}")
+    return _vtt(scene_video_path(media_root, scene).with_suffix(".srt"), f"scene {scene}")
 
 
 @router.get("/episodes/{episode}/gpu")

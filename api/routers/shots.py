@@ -19,12 +19,12 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppSettings, Connection, MediaRoot
+from api.schemas.bounds import BIGINT_MAX, DbId, ProposalId
 from api.routers.story_routing import story_router
 from studio.clients.ollama import OllamaClient
 from studio.domain.motion_presets import MOTION_PRESETS
 from studio.domain.scene_plan import MAX_SHOT_S, MIN_SHOT_S
 from studio.shots import status as shot_status
-from studio.shots.renderers import FramePackShotRenderer, PreviewShotRenderer
 from studio.story import proposals
 from studio.story.planner import OllamaScenePlanner, PlanningFailed, TemplateScenePlanner
 
@@ -53,18 +53,21 @@ class ShotRenderEdit(BaseModel):
     motion_prompt: str | None = None
     first_frame: str | None = None
     cut: bool | None = None
-    seed: int | None = Field(None, ge=0, le=2**63 - 1)
-    keyframe_image_id: int | None = None
+    seed: int | None = Field(None, ge=0, le=BIGINT_MAX)
+    keyframe_image_id: DbId | None = None
     duration_s: float | None = Field(None, ge=MIN_SHOT_S, le=MAX_SHOT_S)
     dialogue: list[DialogueLine] | None = None
 
 
 def _renderer(settings):
     # The same settings the shot_clips asset's renderer is built from (resources/shot_rendering.py).
+    # The renderers bring numpy and the ffmpeg clip code: imported when a route needs one, not at start-up.
+    from studio.shots.renderers import FramePackShotRenderer, PreviewShotRenderer
+
     if settings.backend == "preview":
         return PreviewShotRenderer()
     return FramePackShotRenderer(None, model=settings.framepack_model, steps=settings.framepack_steps,
-                                 use_teacache=settings.framepack_teacache)
+                                 use_teacache=settings.framepack_teacache, use_f1=settings.framepack_f1)
 
 
 @router.get("/motion-presets")
@@ -86,12 +89,12 @@ async def propose_scenes(conn: Connection, settings: AppSettings, project: str,
 
 
 @router.get("/scene-proposals/{proposal_id}")
-async def get_proposal(conn: Connection, proposal_id: int) -> dict:
+async def get_proposal(conn: Connection, proposal_id: ProposalId) -> dict:
     return await proposals.get_proposal(conn, proposal_id)
 
 
 @router.post("/scene-proposals/{proposal_id}/accept")
-async def accept_proposal(conn: Connection, proposal_id: int,
+async def accept_proposal(conn: Connection, proposal_id: ProposalId,
                           body: AcceptRequest = Body(default_factory=AcceptRequest)) -> dict:
     return {"scenes": await proposals.accept_proposal(conn, proposal_id, body.breakdown)}
 

@@ -4,7 +4,8 @@ It follows what the real server does (shared/fixtures/comfyui/README.md): the we
 before POST /prompt (no replay), completion is `executing` with `node: null`, and a slow poll of
 /queue and /history runs beside the socket so a dropped socket costs latency, not the job. A prompt
 in neither queue nor history is lost (server restarted) and is submitted again, a bounded number of
-times. 400s are workflow bugs and never retried; an out-of-memory failure is retried once after /free.
+times. A server that answered earlier in the session and then stops answering is waited for (it may be
+restarting) for at most `unreachable_timeout_s`; then its jobs fail as "not reachable". 400s are workflow bugs and never retried; an out-of-memory failure is retried once after /free.
 
 Inside `async with comfyui.session():` all calls share one HTTP client and one websocket per server
 (comfyui_connection.py); a call outside a session opens its own and closes them when it returns.
@@ -44,7 +45,8 @@ class ComfyUIClient:
                  run_timeout_s: float = 1800.0,  # one job's execution, once started
                  history_timeout_s: float = 10.0,  # how long /history may trail completion
                  poll_interval_s: float = 5.0,  # slow poll of /queue and /history beside the socket
-                 max_resubmits: int = 3, progress_log_interval_s: float = 10.0):
+                 max_resubmits: int = 3, progress_log_interval_s: float = 10.0,
+                 unreachable_timeout_s: float = 120.0):  # a restart with custom nodes takes ~20-60 s
         if not urls:
             raise ValueError("ComfyUI client needs at least one server URL")
         self.urls = [u.rstrip("/") for u in urls]
@@ -52,9 +54,12 @@ class ComfyUIClient:
         self.queue_timeout_s, self.run_timeout_s = queue_timeout_s, run_timeout_s
         self.history_timeout_s, self.poll_interval_s = history_timeout_s, poll_interval_s
         self.max_resubmits, self.progress_log_interval_s = max_resubmits, progress_log_interval_s
+        self.unreachable_timeout_s = unreachable_timeout_s
         # server -> {reservation: prompt_id or None}: our jobs that the server's queue may not show yet.
         self._in_flight: dict[str, dict[str, str | None]] = {}
         self._sessions: LoopSessions = LoopSessions()
+        # server -> its object_info: the node set of a running server does not change under us.
+        self._object_info: dict[str, dict] = {}
 
     # --- connections -----------------------------------------------------------------------------
     def session(self) -> contextlib.AbstractAsyncContextManager[ServerLinks]:
@@ -110,11 +115,11 @@ class ComfyUIClient:
             try:
                 result = await self._attempt(links(server), reservation, workflow, images, log)
             except httpx.ConnectError as error:
-                # Refused before anything was accepted. After a lost prompt the server may be
-                # restarting, so that case keeps the bounded resubmits; a server that was never there
-                # is "not reachable" at once, not "lost the prompt" with backoffs.
-                if not resubmits:
+                # Refused before anything was accepted. A server that was never there is "not
+                # reachable" at once; one that answered before may be restarting: wait for it, bounded.
+                if links(server).last_answer is None:
                     raise ComfyUnreachableError(server, str(error) or type(error).__name__) from None
+                await self._wait_until_back(links(server), log)
                 result = LOST
             except ComfyExecutionError as error:
                 if not error.out_of_memory or oom_retried:
@@ -131,7 +136,7 @@ class ComfyUIClient:
                 if resubmits > self.max_resubmits:
                     raise ComfyUnavailableError(
                         f"ComfyUI on {server} lost or never received the prompt {resubmits} times (down or restarting?)")
-                log.warning("ComfyUI on %s lost the prompt (restarted?); submitting it again", server)
+                log.warning("ComfyUI on %s lost or refused the prompt (restarted?); submitting it again", server)
                 await asyncio.sleep(self.poll_interval_s * 2 ** (resubmits - 1))  # a restart takes a while
                 continue
             result.attempts = attempts
@@ -157,7 +162,7 @@ class ComfyUIClient:
             if response is not None and response.status_code != 200:
                 raise ComfyError(f"ComfyUI on {server} answered POST /prompt with {response.status_code}")
             self._in_flight[server][reservation] = watch.prompt_id
-            poll = asyncio.create_task(self._poll(http, watch))
+            poll = asyncio.create_task(self._poll(link, watch))
             try:
                 return await self._outcome(http, server, watch)
             finally:
@@ -205,9 +210,9 @@ class ComfyUIClient:
         except (OSError, asyncio.TimeoutError, websockets.WebSocketException):
             return None  # the poll alone still finds completion
 
-    async def _poll(self, http: httpx.AsyncClient, watch: PromptWatch) -> None:
-        """The slow path: also the only way to notice that the server forgot the prompt."""
-        prompt_id = watch.prompt_id
+    async def _poll(self, link: ServerLink, watch: PromptWatch) -> None:
+        """The slow path: also the only way to notice that the server forgot the prompt, or went away."""
+        http, prompt_id = link.http, watch.prompt_id
         while True:
             socket_finished = await _first_of(watch.socket_says_finished.wait(), timeout=self.poll_interval_s)
             try:
@@ -220,11 +225,30 @@ class ComfyUIClient:
                         continue
                 entry = await self._history(http, prompt_id)
             except (httpx.HTTPError, ValueError, KeyError, IndexError):
-                # Unreachable for now (restarting?): keep looking; the stage timeouts bound the wait.
-                await asyncio.sleep(self.poll_interval_s)
+                # Unreachable for now (restarting?): keep looking, until it has been away too long.
+                silent = link.silent_for()
+                if silent >= self.unreachable_timeout_s:
+                    watch.finish(ComfyUnreachableError(link.server, f"no answer for {silent:.0f} s"))
+                    return
+                await asyncio.sleep(min(self.poll_interval_s, self.unreachable_timeout_s - silent))
                 continue
             watch.finish(entry if entry is not None else LOST)
             return
+
+    async def _wait_until_back(self, link: ServerLink, log: logging.Logger) -> None:
+        """Until the server answers again; ComfyUnreachableError once it has been silent too long."""
+        log.warning("ComfyUI on %s does not answer (restarting?); waiting up to %g s for it",
+                    link.server, self.unreachable_timeout_s)
+        while True:
+            silent = link.silent_for()
+            if silent >= self.unreachable_timeout_s:
+                raise ComfyUnreachableError(link.server, f"no answer for {silent:.0f} s")
+            await asyncio.sleep(min(self.poll_interval_s, self.unreachable_timeout_s - silent))
+            try:
+                await link.http.get("/queue", timeout=self.connect_timeout_s)
+                return
+            except httpx.HTTPError:
+                continue
 
     async def _history(self, http: httpx.AsyncClient, prompt_id: str) -> dict | None:
         """History can still be {} right after completion (race_probe.json): retry briefly."""
@@ -256,9 +280,18 @@ class ComfyUIClient:
 
     async def download(self, run_or_server_url: Union[ComfyRun, str], output: ComfyOutput) -> bytes:
         server = run_or_server_url.server_url if isinstance(run_or_server_url, ComfyRun) else run_or_server_url
-        async with self._http(server) as http:
-            response = await http.get("/view", params={"filename": output.filename, "subfolder": output.subfolder,
-                                                       "type": output.type})
+        params = {"filename": output.filename, "subfolder": output.subfolder, "type": output.type}
+        async with self.session() as links:
+            link = links(server)
+            while True:
+                try:
+                    response = await link.http.get("/view", params=params)
+                    break
+                except httpx.ConnectError as error:
+                    # Output files outlive a restart (after_restart_history.txt): wait for the server.
+                    if link.last_answer is None:
+                        raise ComfyUnreachableError(server, str(error) or type(error).__name__) from None
+                    await self._wait_until_back(link, _log)
         if response.status_code != 200:
             raise ComfyError(f"GET /view {output.subfolder}/{output.filename} on {server}: {response.status_code}")
         return response.content
@@ -280,10 +313,16 @@ class ComfyUIClient:
         results = await asyncio.gather(*map(one, self.urls), return_exceptions=True)
         return {url: (r if isinstance(r, dict) else {"error": repr(r)}) for url, r in zip(self.urls, results)}
 
-    async def object_info(self, server_url: str | None = None) -> dict:
-        """Every node type the server has, with its inputs (model loaders list the installed files)."""
-        async with self._http(server_url or self.urls[0]) as http:
-            return (await http.get("/object_info")).raise_for_status().json()
+    async def object_info(self, server_url: str | None = None, *, fresh: bool = False) -> dict:
+        """Every node type the server has, with its inputs (model loaders list the installed files).
+
+        Kept per server for this client's life (a run): it is ~1 MB and only a restart of ComfyUI
+        changes it. `fresh` asks again, for a check made after something was installed."""
+        server = (server_url or self.urls[0]).rstrip("/")
+        if fresh or server not in self._object_info:
+            async with self._http(server) as http:
+                self._object_info[server] = (await http.get("/object_info")).raise_for_status().json()
+        return self._object_info[server]
 
     async def models(self, folder: str, server_url: str | None = None) -> list[str]:
         """Installed files (GET /models/{folder}): preflight for what validation does not check (run13)."""

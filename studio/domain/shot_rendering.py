@@ -109,3 +109,28 @@ def gpu_seconds_per_video_second(measured: Iterable[tuple[float, float]], defaul
 
 def remaining_seconds(pending_video_seconds: Iterable[float], rate: float) -> float:
     return round(sum(pending_video_seconds) * rate, 1)
+
+
+def default_seed(scene: str, shot_key: str) -> int:
+    """A seed that stays the shot's own across re-imports and reordering (it hangs on the key)."""
+    return int.from_bytes(hashlib.sha256(f"{scene}:{shot_key}".encode()).digest()[:4], "big") & 0x7FFFFFFF
+
+
+def shot_seed(scene: str, shot: Mapping[str, Any]) -> int:
+    """The seed a person set, else the shot's default one."""
+    return shot["seed"] if shot["seed"] is not None else default_seed(scene, shot["shot_key"])
+
+
+def opens_chain(shot: Mapping[str, Any], index: int) -> bool:
+    """The first shot and a cut start from a keyframe; every other shot from the previous last frame."""
+    return index == 0 or bool(shot["cut"])
+
+
+@dataclass(frozen=True)
+class ShotToRender:
+    """What a renderer is asked for one shot (its start frame comes separately)."""
+    key: str
+    shot_type: str
+    motion_prompt: str
+    seed: int
+    duration_s: float

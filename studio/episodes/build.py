@@ -22,6 +22,7 @@ from studio.domain.subtitles import merge, parse_srt, shifted, to_srt
 from studio.episodes import repository
 from studio.episodes.gpu_accounting import episode_gpu
 from studio.media.assemble import AssembledEpisode, SceneVideo, assemble_episode, thumbnail
+from studio.media_layout import episode_dir
 from studio.uploads import write_atomically
 
 
@@ -34,10 +35,6 @@ class SceneSource:
     path: Path
     data_version: str | None = None
     subtitles: Path | None = None  # SRT of the scene, times from the scene's start
-
-
-def episode_dir(media_root: Path, slug: str) -> Path:
-    return media_root / "episodes" / slug
 
 
 def _sha256(path: Path) -> str:

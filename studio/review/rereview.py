@@ -13,7 +13,6 @@ from pathlib import Path
 from studio.clients.ollama import OllamaClient
 from studio.domain.appearance import Appearance
 from studio.domain.review import ReviewResult, decide
-from studio.preview.heuristic_reviewer import review_preview_image
 from studio.review.automatic_decision import record_automatic_review
 from studio.review.decisions import NotFound
 from studio.review.media_files import resolve_media_path
@@ -27,6 +26,9 @@ class ImageUnreviewable(ValueError):
 async def _run_reviewer(backend: str, data: bytes, row, ollama: OllamaClient) -> ReviewResult:
     appearance = Appearance.model_validate(row["appearance_data"])
     if backend == "preview":
+        # numpy comes with the preview reviewer: the review service imports it only when it is used.
+        from studio.preview.heuristic_reviewer import review_preview_image
+
         try:
             return await asyncio.to_thread(review_preview_image, data, appearance)
         except ValueError as exc:

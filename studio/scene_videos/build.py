@@ -32,6 +32,7 @@ from studio.media.ffmpeg import FfmpegError, media_info, run_ffmpeg
 from studio.media.loudnorm import LoudnessError
 from studio.media.silence import parse_silencedetect
 from studio.media.streams import stream_duration
+from studio.media_layout import scene_dir, scene_video_path
 from studio.scene_videos.dialogue import placed_audio, speak_dialogue
 from studio.scene_videos.repository import scene_source
 from studio.uploads import write_atomically
@@ -78,14 +79,6 @@ class SceneVideoReport:
     @property
     def synthesised(self) -> int:
         return sum(1 for line in self.lines if line["synthesised"])
-
-
-def scene_dir(media_root: Path, scene: str) -> Path:
-    return Path(media_root) / "scenes" / scene
-
-
-def scene_video_path(media_root: Path, scene: str) -> Path:
-    return scene_dir(media_root, scene) / f"{scene}.mp4"
 
 
 def _finite(value: float) -> float | None:

@@ -18,18 +18,11 @@ import asyncpg
 from PIL import Image, ImageOps
 
 from studio.domain.appearance import Appearance
+from studio.domain.shot_rendering import opens_chain, shot_seed
 from studio.preview.character_image import draw_character
 from studio.shots import repository
 from studio.shots.keyframe_candidates import pick_keyframe
 from studio.uploads import write_atomically
-
-
-def default_seed(scene: str, shot_key: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"{scene}:{shot_key}".encode()).digest()[:4], "big") & 0x7FFFFFFF
-
-
-def opens_chain(shot: dict, index: int) -> bool:
-    return index == 0 or bool(shot["cut"])
 
 
 async def _approved_image(conn: asyncpg.Connection, shot: dict) -> str | None:
@@ -102,7 +95,7 @@ async def ensure_keyframes(pool: asyncpg.Pool, scene: str, media_root: Path, *, 
             if shot["keyframe_sha256"] and shot["keyframe_path"] and (media_root / shot["keyframe_path"]).is_file():
                 made.append({"shot": shot["shot_key"], "keyframe": shot["keyframe_path"], "changed": False})
                 continue
-            seed = shot["seed"] if shot["seed"] is not None else default_seed(scene, shot["shot_key"])
+            seed = shot_seed(scene, shot)
             await repository.set_seed(conn, shot["id"], seed)
             png, source = await keyframe_png(conn, scene, shot, seed, media_root, size, allow_drawing,
                                              generator=generator, reviewer=reviewer, candidates=candidates, log=log)

@@ -16,11 +16,9 @@ from pathlib import Path
 
 import asyncpg
 
-from studio.domain.shot_rendering import needs_render, shot_input_hash
+from studio.domain.shot_rendering import ShotToRender, needs_render, opens_chain, shot_input_hash, shot_seed
 from studio.media.clips import extract_last_frame, sha256_file
 from studio.shots import repository
-from studio.shots.keyframes import default_seed, opens_chain
-from studio.shots.renderers import ShotToRender
 
 
 @dataclass
@@ -67,6 +65,7 @@ async def _render_chain(pool, scene, shots, renderer, media_root, log, forced, r
         raise RuntimeError(f"scene {scene!r}: its first shot has no keyframe; materialize shot_keyframes first")
     anchor_path = media_root / anchor
     anchor_sha = sha256_file(anchor_path)
+    await renderer.preflight()  # what would fail every shot fails here, before one is marked
     previous_last: str | None = None
     total = len(shots)
     for index, shot in enumerate(shots):
@@ -78,7 +77,7 @@ async def _render_chain(pool, scene, shots, renderer, media_root, log, forced, r
         else:
             start = previous_last
         start_path = media_root / start
-        seed = shot["seed"] if shot["seed"] is not None else default_seed(scene, key)
+        seed = shot_seed(scene, shot)
         job = ShotToRender(key, shot["shot_type"], shot["motion_prompt"], seed, shot["duration_s"])
         start_sha = sha256_file(start_path)
         input_hash = shot_input_hash(start_sha, renderer.render_inputs(job, anchor_sha))

@@ -16,20 +16,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from comfy_graphs.framepack import FramePackParams, build_framepack_workflow
+from comfy_graphs.framepack import FramePackParams, FramePackUnavailable, build_framepack_workflow, f1_sampler_node
 from studio.clients.comfyui import ComfyUIClient
 from studio.domain.motion_presets import motion_preset, motion_prompt_for
-from studio.domain.shot_rendering import ShotRenderInputs
+from studio.domain.shot_rendering import ShotRenderInputs, ShotToRender
 from studio.media.clips import colour_matched_copy, preview_clip
-
-
-@dataclass(frozen=True)
-class ShotToRender:
-    key: str
-    shot_type: str
-    motion_prompt: str
-    seed: int
-    duration_s: float
 
 
 @dataclass(frozen=True)
@@ -45,8 +36,12 @@ class PreviewShotRenderer:
     # What a preview clip costs on the GPU it stands in for: nothing; the ETA uses measured time.
     default_gpu_seconds_per_video_second = 0.5
 
-    def __init__(self, width: int = 512, height: int = 288, fps: float = 24.0):
+    def __init__(self, width: int = 512, height: int = 288, fps: float = 24.0, delay_s: float = 0.0):
         self.width, self.height, self.fps = width, height, fps
+        self.delay_s = delay_s  # tests only (STUDIO_PREVIEW_DELAY_S): a shot a fault test can kill mid-way
+
+    async def preflight(self) -> None:
+        """Nothing to ask of a server: ffmpeg is all it needs."""
 
     def _move(self, shot: ShotToRender) -> tuple[float, tuple[float, float]]:
         preset = motion_preset(shot.shot_type)
@@ -67,6 +62,7 @@ class PreviewShotRenderer:
                      log: logging.Logger) -> RenderedClip:
         zoom, pan = self._move(shot)
         started = time.monotonic()
+        await asyncio.sleep(self.delay_s)
         frames = await asyncio.to_thread(preview_clip, start_frame, out, duration_s=shot.duration_s, fps=self.fps,
                                          zoom=zoom, pan=pan, anchor=anchor)
         return RenderedClip("preview", round(time.monotonic() - started, 3), round(frames / self.fps, 3))
@@ -78,10 +74,28 @@ class FramePackShotRenderer:
     default_gpu_seconds_per_video_second = 300.0
 
     def __init__(self, comfyui: ComfyUIClient, *, model: str, steps: int = 30, base_resolution: int = 640,
-                 use_teacache: bool = False, use_f1: bool = False, object_info: dict | None = None):
+                 use_teacache: bool = False, use_f1: bool = False):
         self.comfyui, self.model, self.steps = comfyui, model, steps
         self.base_resolution, self.use_teacache, self.use_f1 = base_resolution, use_teacache, use_f1
-        self.object_info = object_info
+        self.object_info: dict | None = None  # of the servers, once `preflight` has asked them
+
+    async def preflight(self) -> None:
+        """Before the first shot: `use_f1` needs an F1 sampler node on every server the jobs may go to."""
+        if not self.use_f1 or self.object_info is not None:
+            return
+        infos = {url: await self.comfyui.object_info(url) for url in self.comfyui.urls}
+        samplers = {url: f1_sampler_node(info) for url, info in infos.items()}
+        lacking = [url for url, node in samplers.items() if node is None]
+        if lacking:
+            raise FramePackUnavailable(
+                f"use_f1: ComfyUI at {', '.join(lacking)} has no FramePack F1 sampler node (the "
+                "ComfyUI-FramePackWrapper main branch has none). Install a fork of the wrapper that adds one "
+                "(a node such as FramePackSamplerF1) in custom_nodes and restart ComfyUI, or render without F1 "
+                "(STUDIO_FRAMEPACK_F1=false)")
+        if len(set(samplers.values())) > 1:
+            raise FramePackUnavailable(f"use_f1: the ComfyUI servers name their F1 sampler differently "
+                                       f"({samplers}); install the same FramePack fork on all of them")
+        self.object_info = next(iter(infos.values()))
 
     def params(self, shot: ShotToRender, start_image: str, prefix: str) -> FramePackParams:
         return FramePackParams(model=self.model, start_image=start_image, base_resolution=self.base_resolution,
@@ -103,6 +117,7 @@ class FramePackShotRenderer:
         # Content-addressed upload name: the same frame is the same file on the server, never "name (1)".
         name = f"shot_start_{hashlib.sha256(data).hexdigest()[:16]}.png"
         params = self.params(shot, name, f"anime_studio/shots/{shot.key}")
+        await self.preflight()
         workflow = build_framepack_workflow(params, self.object_info)
         run = await self.comfyui.run(workflow, images={name: data}, log=log)
         videos = [o for o in run.outputs if o.kind == "gifs"]

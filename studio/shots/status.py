@@ -8,11 +8,9 @@ from typing import Any
 
 import asyncpg
 
-from studio.domain.shot_rendering import (ChainShot, gpu_seconds_per_video_second, plan_renders,
-                                          remaining_seconds)
+from studio.domain.shot_rendering import (ChainShot, gpu_seconds_per_video_second, opens_chain, plan_renders,
+                                          remaining_seconds, shot_seed, ShotToRender)
 from studio.shots import repository
-from studio.shots.keyframes import default_seed, opens_chain
-from studio.shots.renderers import ShotToRender
 from studio.story.errors import InvalidField, NotFound
 from studio.story.sql import catalog_changed
 
@@ -32,7 +30,7 @@ def _chain(scene: str, shots: list[dict], renderer, media_root: Path) -> list[Ch
     anchor = shots[0]["keyframe_sha256"] if shots else None
     chain = []
     for index, shot in enumerate(shots):
-        seed = shot["seed"] if shot["seed"] is not None else default_seed(scene, shot["shot_key"])
+        seed = shot_seed(scene, shot)
         job = ShotToRender(shot["shot_key"], shot["shot_type"], shot["motion_prompt"], seed, shot["duration_s"])
         keyframe = shot["keyframe_sha256"] if shot["keyframe_path"] and (media_root / shot["keyframe_path"]).is_file() \
             else None

@@ -18,6 +18,8 @@ class ComfyUIResource(dg.ConfigurableResource):
     poll_interval_s: float = Field(5.0, description="Slow poll of /queue and /history beside the socket.")
     max_resubmits: int = 3
     progress_log_interval_s: float = 10.0
+    unreachable_timeout_s: float = Field(120.0, description="How long a server that answered may stay away "
+                                         "(a restart) before its jobs fail as not reachable.")
 
     # One client per resource: its sessions and in-flight bookkeeping are shared by every caller.
     _client: ComfyUIClient | None = PrivateAttr(default=None)
@@ -28,5 +30,6 @@ class ComfyUIResource(dg.ConfigurableResource):
                 self.urls, connect_timeout_s=self.connect_timeout_s, request_timeout_s=self.request_timeout_s,
                 queue_timeout_s=self.queue_timeout_s, run_timeout_s=self.run_timeout_s,
                 history_timeout_s=self.history_timeout_s, poll_interval_s=self.poll_interval_s,
-                max_resubmits=self.max_resubmits, progress_log_interval_s=self.progress_log_interval_s)
+                max_resubmits=self.max_resubmits, progress_log_interval_s=self.progress_log_interval_s,
+                unreachable_timeout_s=self.unreachable_timeout_s)
         return self._client

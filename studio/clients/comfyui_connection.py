@@ -67,12 +67,24 @@ class ServerLink:
     def __init__(self, server: str, http: httpx.AsyncClient, open_socket: OpenSocket, retry_s: float):
         self.server, self.http, self._open_socket, self._retry_s = server, http, open_socket, retry_s
         self.client_id = uuid.uuid4().hex  # every prompt of this link carries it
+        # When the server last answered anything: a server that answered and now refuses is taken to
+        # be restarting, within a bound (ComfyUIClient.unreachable_timeout_s).
+        self.last_answer: float | None = None
+        self._opened = time.monotonic()
+        http.event_hooks["response"].append(self._answered)
         self.watches: dict[str, PromptWatch] = {}
         self._socket = None
         self._connecting: asyncio.Task | None = None
         self._reader: asyncio.Task | None = None
         self._retrying: asyncio.Task | None = None
         self._closed = False
+
+    async def _answered(self, response: httpx.Response) -> None:
+        self.last_answer = time.monotonic()
+
+    def silent_for(self) -> float:
+        """Seconds since the server last answered (since the link opened, if it never did)."""
+        return time.monotonic() - (self.last_answer if self.last_answer is not None else self._opened)
 
     @contextlib.contextmanager
     def watching(self, watch: PromptWatch) -> Iterator[None]:

@@ -4,7 +4,9 @@
         ComfyUIClient([comfy.url]) ...
 
 Controls: `job_seconds` (GPU time per job), `fail_next("oom"|"runtime")`, `restart()` (queue, history,
-cache and sockets gone; files stay), `drop_websocket` (accept the socket, send nothing),
+cache and sockets gone; files stay), `stop_serving()` / `serve_again()` (the process gone: port closed,
+the running job killed; back on the same port with an empty queue and history, as
+after_restart_history.txt shows), `drop_websocket` (accept the socket, send nothing),
 `history_lag_s` (history still {} right after completion), `install(class_type, input, value)` /
 `install_model(folder, name)`. Records: `jobs` (one JobRecord per execution), `requests` (count per
 route), `posted_prompts` (accepted POST /prompt bodies), `free_requests`, `sent` (every ws message).
@@ -119,6 +121,16 @@ class ComfyUIDouble:
     def restart(self) -> None:
         """What a real restart loses: queue, history, cache, sockets. Files on disk stay."""
         self._server.call(self._restart())
+
+    def stop_serving(self) -> None:
+        """The server process exits: port closed, the running job killed, queue and history gone."""
+        self._server.call(self._shutdown())
+        self._server.stop_serving()
+
+    def serve_again(self) -> None:
+        """A fresh process on the same port: empty queue, history and cache; output files as they were."""
+        self._server.serve_again()
+        self._server.call(self._init_state())
 
     def install_model(self, folder: str, name: str) -> None:
         self.catalog.install_model(folder, name)

@@ -40,9 +40,18 @@ class ServerThread:
         self._thread.start()
         self.call(self._start())
 
-    def stop(self) -> None:
+    def stop_serving(self) -> None:
+        """Close the port and every open connection, as a server process that exits; the loop stays."""
         if self._runner is not None:
-            self.call(self._runner.cleanup())
+            runner, self._runner = self._runner, None
+            self.call(runner.cleanup())
+
+    def serve_again(self) -> None:
+        """Listen again on the same port, with a fresh application (a restarted process)."""
+        self.call(self._start())
+
+    def stop(self) -> None:
+        self.stop_serving()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
 
@@ -51,6 +60,7 @@ class HttpDouble:
     """What every HTTP double shares: served on 127.0.0.1 while its `with` block runs.
 
     Subclasses build their aiohttp application in `_app`, and call `super().__init__()` first.
+    `stop_serving()` / `serve_again()` take the service away and bring it back on the same port.
     """
 
     def __init__(self) -> None:
@@ -62,6 +72,12 @@ class HttpDouble:
     @property
     def url(self) -> str:
         return self._server.url
+
+    def stop_serving(self) -> None:
+        self._server.stop_serving()
+
+    def serve_again(self) -> None:
+        self._server.serve_again()
 
     def __enter__(self):
         self._server.start()

@@ -17,8 +17,8 @@ from api.errors import install_error_handlers
 from api.logging_setup import install_request_id_logging
 from api.middleware import install_middleware
 from api.openapi import install_openapi
-from api.routers import (audio, autonomy, characters, echo, episode_media, episodes, health, page, projects, review,
-                         runs, scenes, shots, stats, training)
+from api.routers import (audio, autonomy, characters, echo, episode_media, episodes, gallery, health, page, projects,
+                         review, runs, scenes, shots, stats, training)
 from studio.db.dsn import resolve_database_url
 from studio.db.pool import create_pool
 from studio.settings import Settings, load_settings
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     protected = [Depends(require_user)]
     for router in (review.router, projects.router, characters.router, scenes.router, episodes.router,
                    runs.router, stats.router, health.router, echo.router, training.router, shots.router,
-                   autonomy.router, episode_media.router, audio.router):
+                   autonomy.router, episode_media.router, audio.router, gallery.router):
         app.include_router(router, dependencies=protected)
     app.include_router(page.router)  # the review page and its static files
     app.include_router(health.public_router)  # liveness: no auth, no database

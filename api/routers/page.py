@@ -54,6 +54,11 @@ async def studio_page() -> FileResponse:
     return _file("studio.html")  # scenes and episodes, beside the review grid
 
 
+@router.get("/gallery", include_in_schema=False)
+async def gallery_page() -> FileResponse:
+    return _file("gallery.html")  # a character's whole dataset, every status
+
+
 @router.get("/static/{name}", include_in_schema=False)
 async def static_file(name: str) -> FileResponse:
     return _file(name)

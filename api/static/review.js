@@ -39,55 +39,6 @@ const els = {
   reject: $("reject-template"),
 };
 
-// ---- API ---------------------------------------------------------------------------------------
-
-class ApiError extends Error {
-  constructor(status, message) {
-    super(message);
-    this.status = status;
-  }
-}
-
-// A token can be handed over once in the fragment (#token=...); it stays in this tab only.
-(function takeToken() {
-  const hash = new URLSearchParams(location.hash.slice(1));
-  if (hash.has("token")) {
-    sessionStorage.setItem("studio-token", hash.get("token"));
-    history.replaceState(null, "", location.pathname + location.search);
-  }
-})();
-
-function authHeaders() {
-  const token = sessionStorage.getItem("studio-token");
-  return token ? { Authorization: `Bearer ${token}` } : {};
-}
-
-async function api(method, path, body) {
-  const headers = { Accept: "application/json", ...authHeaders() };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
-  const data = await response.json().catch(() => null);
-  if (!response.ok) {
-    let detail = data && data.detail;
-    if (Array.isArray(detail)) detail = detail.map((d) => d.msg || String(d)).join("; ");
-    throw new ApiError(response.status, detail || `${response.status} ${response.statusText}`);
-  }
-  return data;
-}
-
-function query(values) {
-  const q = new URLSearchParams();
-  for (const [key, value] of Object.entries(values)) {
-    if (value !== null && value !== undefined && value !== "") q.set(key, value);
-  }
-  return q.toString();
-}
-
 // ---- Notices -----------------------------------------------------------------------------------
 
 let noticeTimer = 0;
@@ -103,48 +54,23 @@ function notify(message, kind = "info") {
 // ---- Character picker --------------------------------------------------------------------------
 
 async function loadCounts() {
+  let characters;
   try {
-    state.characters = await api("GET", `/api/review/counts?${query({ project: state.project })}`);
+    characters = await api("GET", `/api/review/counts?${query({ project: state.project })}`);
   } catch (err) {
     notify(`Could not load characters: ${err.message}`, "error");
     return;
   }
+  // Polled: rebuilt only when a count moved, so a focused button is not replaced for nothing.
+  if (JSON.stringify(characters) === JSON.stringify(state.characters)) return;
+  state.characters = characters;
   renderCharacters();
 }
 
 function renderCharacters() {
   els.charactersEmpty.hidden = state.characters.length > 0;
-  els.characters.replaceChildren(...state.characters.map((c) => {
-    const li = document.createElement("li");
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "character";
-    button.dataset.character = c.character;
-    button.setAttribute("aria-pressed", String(c.character === state.character));
-    const name = document.createElement("span");
-    name.className = "name";
-    name.textContent = c.name;
-    const counts = document.createElement("span");
-    counts.className = "counts";
-    for (const key of ["approved", "pending", "rejected"]) {
-      const span = document.createElement("span");
-      span.className = `count ${key}`;
-      span.dataset.count = key;
-      span.textContent = `${c[key]} ${key}`;
-      counts.append(span);
-    }
-    const progress = document.createElement("progress");
-    progress.max = Math.max(c.target, 1);
-    progress.value = Math.min(c.approved, progress.max);
-    progress.setAttribute("aria-hidden", "true");
-    const target = document.createElement("span");
-    target.className = "target";
-    target.textContent = `${c.approved} of ${c.target} approved`;
-    button.append(name, counts, progress, target);
-    button.addEventListener("click", () => selectCharacter(c.character));
-    li.append(button);
-    return li;
-  }));
+  els.characters.replaceChildren(...state.characters.map((c) =>
+    characterButton(c, c.character === state.character, selectCharacter)));
 }
 
 function characterName(slug) {
@@ -204,31 +130,6 @@ function renderGrid() {
   updateSelection(false);
 }
 
-function fmtScore(score) {
-  return typeof score === "number" ? score.toFixed(2) : "–";
-}
-
-// "dragon — NOT human" -> "dragon" (as studio.domain.appearance.species_name).
-function speciesName(species) {
-  return String(species || "").split(/\s[—–-]\s|[—–(,]/)[0].trim() || "unknown species";
-}
-
-// <img src> cannot carry the Authorization header: with a token, fetch the bytes and show a blob.
-async function showImage(img, url) {
-  const headers = authHeaders();
-  if (!headers.Authorization) {
-    img.src = url;
-    return;
-  }
-  const response = await fetch(url, { headers, credentials: "same-origin" });
-  if (!response.ok) {
-    img.alt += ` (not available: ${response.status})`;
-    return;
-  }
-  img.addEventListener("load", () => URL.revokeObjectURL(img.src), { once: true });
-  img.src = URL.createObjectURL(await response.blob());
-}
-
 function renderCard(item) {
   const li = els.card.content.firstElementChild.cloneNode(true);
   const review = item.review || {};
@@ -244,7 +145,7 @@ function renderCard(item) {
 
   const score = li.querySelector(".score");
   score.textContent = `score ${fmtScore(value)}`;
-  score.dataset.level = typeof value !== "number" ? "none" : value < 0.4 ? "low" : value < 0.8 ? "mid" : "high";
+  score.dataset.level = scoreLevel(value);
 
   if (item.non_human) {
     const species = li.querySelector(".species");
@@ -254,32 +155,8 @@ function renderCard(item) {
     species.textContent = !needsSpecies ? `Species OK: ${name}` : `Needs species check: ${name}`;
   }
 
-  const checklist = li.querySelector(".checklist");
-  for (const check of review.checklist || []) {
-    const row = document.createElement("li");
-    row.className = check.passed ? "pass" : "fail";
-    const mark = document.createElement("span");
-    mark.className = "mark";
-    mark.setAttribute("aria-hidden", "true");
-    mark.textContent = check.passed ? "✓" : "✗";
-    const hidden = document.createElement("span");
-    hidden.className = "sr-only";
-    hidden.textContent = check.passed ? "passed: " : "failed: ";
-    row.append(mark, hidden, check.item);
-    checklist.append(row);
-  }
-  if (review.solo === false) {
-    const row = document.createElement("li");
-    row.className = "fail";
-    row.innerHTML = '<span class="mark" aria-hidden="true">✗</span><span class="sr-only">failed: </span>';
-    row.append("solo");
-    checklist.append(row);
-  }
-
-  const reason = li.querySelector(".reason");
-  if (review.error) reason.textContent = `Reviewer error: ${review.error}`;
-  else reason.textContent = [review.reason, review.backend && `(${review.backend}${review.model ? ` ${review.model}` : ""})`]
-    .filter(Boolean).join(" ");
+  fillChecklist(li.querySelector(".checklist"), review);
+  li.querySelector(".reason").textContent = reviewReason(review);
   const prompt = li.querySelector(".prompt");
   if (item.prompt) prompt.querySelector("p").textContent = item.prompt;
   else prompt.remove();
@@ -478,6 +355,38 @@ function onKey(e) {
   }
 }
 
+// ---- New images --------------------------------------------------------------------------------
+
+// Polled every POLL_MS (client.js). Images a batch adds come after the last one shown (the queue is in
+// id order), so a poll asks only for those; while more pages wait behind "Load more", they come with it.
+async function pollNewImages() {
+  await loadCounts();
+  const character = state.character;
+  if (!character || state.next || state.busy) return;
+  const seq = state.loadSeq;
+  const last = state.items.length ? state.items[state.items.length - 1].id : null;
+  let page;
+  try {
+    page = await api("GET", `/api/review/pending?${query({
+      character, project: state.project, status: "pending", limit: PAGE_SIZE, after: last,
+    })}`);
+  } catch {
+    return; // the next poll tries again; a page that stays broken says so through loadCounts
+  }
+  if (seq !== state.loadSeq || character !== state.character) return;
+  const known = new Set(state.items.map((i) => i.id));
+  const fresh = page.items.filter((i) => !known.has(i.id));
+  if (!fresh.length) return;
+  state.items = state.items.concat(fresh);
+  state.next = page.next ?? null;
+  renderGrid();
+  notify(`${fresh.length}${state.next ? "+" : ""} new for ${characterName(character)}`);
+}
+
+function pollForever() {
+  setTimeout(() => pollNewImages().finally(pollForever), POLL_MS);
+}
+
 // ---- Start -------------------------------------------------------------------------------------
 
 document.addEventListener("keydown", onKey);
@@ -489,4 +398,5 @@ loadCounts().then(() => {
   } else if (state.characters.length === 1) {
     selectCharacter(state.characters[0].character);
   }
+  pollForever();
 });

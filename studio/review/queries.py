@@ -68,40 +68,148 @@ def decode_cursor(cursor: str) -> int:
     return int(cursor)
 
 
-async def pending_page(conn, *, project: str | None = None, character: str | None = None, status: str = "pending",
-                       min_score: float | None = None, max_score: float | None = None,
-                       non_human: bool | None = None, limit: int = 50, after: str | None = None) -> Page:
-    if status not in STATUSES:
+class _Where:
+    """A WHERE clause of only the filters given, with its positional parameters: each query shape
+    gets a plan that uses its own index instead of one generic plan for every filter."""
+
+    def __init__(self) -> None:
+        self.params: list = []
+        self.conditions: list[str] = []
+
+    def add(self, condition: str, value) -> None:
+        self.params.append(value)
+        self.conditions.append(condition.format(f"${len(self.params)}"))
+
+    def add_score_range(self, min_score: float | None, max_score: float | None) -> None:
+        if min_score is not None:
+            self.add("i.quality_score >= {}", min_score)
+        if max_score is not None:
+            self.add("i.quality_score <= {}", max_score)
+
+
+def _check_page(status: str | None, limit: int) -> None:
+    if status is not None and status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}")
     if not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
-    params: list = [status]
-    where = ["i.status = $1"]
 
-    def add(condition: str, value) -> None:
-        params.append(value)
-        where.append(condition.format(f"${len(params)}"))
 
-    if character is not None:
-        # A scalar subquery becomes an index condition on images_character_status_idx.
-        add("i.character_id = (SELECT id FROM characters WHERE slug = {})", character)
-    if project is not None:
-        add("p.slug = {}", project)
-    if min_score is not None:
-        add("i.quality_score >= {}", min_score)
-    if max_score is not None:
-        add("i.quality_score <= {}", max_score)
-    if non_human is not None:
-        where.append(NON_HUMAN_SQL if non_human else f"NOT ({NON_HUMAN_SQL})")
-    if after is not None:
-        add("i.id > {}", decode_cursor(after))
-    params.append(limit + 1)  # one more than asked tells whether there is a next page
-    sql = (f"SELECT i.id, {IMAGE_JSON} AS doc {IMAGE_FROM} WHERE {' AND '.join(where)} "
-           f"ORDER BY i.id LIMIT ${len(params)}")
-    rows = await conn.fetch(sql, *params)
+async def _page(conn, where: _Where, limit: int, *, newest_first: bool = False) -> Page:
+    where.params.append(limit + 1)  # one more than asked tells whether there is a next page
+    sql = (f"SELECT i.id, {IMAGE_JSON} AS doc {IMAGE_FROM} WHERE {' AND '.join(where.conditions) or 'TRUE'} "
+           f"ORDER BY i.id{' DESC' if newest_first else ''} LIMIT ${len(where.params)}")
+    rows = await conn.fetch(sql, *where.params)
     has_more = len(rows) > limit
     rows = rows[:limit]
     return Page(items=[r["doc"] for r in rows], next=encode_cursor(rows[-1]["id"]) if has_more else None)
+
+
+# A scalar subquery becomes an index condition on images_character_status_idx / images_character_id_idx.
+CHARACTER_CONDITION = "i.character_id = (SELECT id FROM characters WHERE slug = {})"
+
+
+async def pending_page(conn, *, project: str | None = None, character: str | None = None, status: str = "pending",
+                       min_score: float | None = None, max_score: float | None = None,
+                       non_human: bool | None = None, limit: int = 50, after: str | None = None) -> Page:
+    _check_page(status, limit)
+    where = _Where()
+    where.add("i.status = {}", status)
+    if character is not None:
+        where.add(CHARACTER_CONDITION, character)
+    if project is not None:
+        where.add("p.slug = {}", project)
+    where.add_score_range(min_score, max_score)
+    if non_human is not None:
+        where.conditions.append(NON_HUMAN_SQL if non_human else f"NOT ({NON_HUMAN_SQL})")
+    if after is not None:
+        where.add("i.id > {}", decode_cursor(after))
+    return await _page(conn, where, limit)
+
+
+SOURCES = ("generated", "uploaded")
+BATCH_PATTERN = r"^[A-Za-z0-9-]{1,64}$"  # a Dagster run id (a UUID), the batch that generated an image
+
+
+async def gallery_page(conn, *, character: str, status: str | None = None, source: str | None = None,
+                       min_score: float | None = None, max_score: float | None = None, batch: str | None = None,
+                       limit: int = 50, after: str | None = None) -> Page:
+    """One character's images of every status, newest first; `after` continues below the last id seen."""
+    _check_page(status, limit)
+    if source is not None and source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}")
+    where = _Where()
+    where.add(CHARACTER_CONDITION, character)
+    if status is not None:
+        where.add("i.status = {}", status)
+    if source is not None:
+        where.add("i.source = {}", source)
+    where.add_score_range(min_score, max_score)
+    if batch is not None:
+        where.add("i.dagster_run_id = {}", batch)
+    if after is not None:
+        where.add("i.id < {}", decode_cursor(after))
+    return await _page(conn, where, limit, newest_first=True)
+
+
+async def character_exists(conn, character: str) -> bool:
+    return await conn.fetchval("SELECT 1 FROM characters WHERE slug = $1", character) is not None
+
+
+# One character's counts and its batches, newest first (the gallery's header and batch filter).
+CHARACTER_SUMMARY_SQL = """
+SELECT c.slug AS character, c.name, p.slug AS project, c.target_images AS target,
+       count(i.id) FILTER (WHERE i.status = 'approved') AS approved,
+       count(i.id) FILTER (WHERE i.status = 'pending') AS pending,
+       count(i.id) FILTER (WHERE i.status = 'rejected') AS rejected,
+       count(i.id) FILTER (WHERE i.source = 'uploaded') AS uploaded,
+       coalesce(sum(i.gpu_seconds), 0)::float8 AS gpu_seconds
+  FROM characters c JOIN projects p ON p.id = c.project_id LEFT JOIN images i ON i.character_id = c.id
+ WHERE c.slug = $1
+ GROUP BY c.id, p.slug
+"""
+BATCHES_SQL = """
+SELECT gh.dagster_run_id AS batch, gh.status, gh.requested, gh.generated, gh.duplicates, gh.approved,
+       gh.rejected, gh.pending, gh.gpu_seconds::float8 AS gpu_seconds, gh.backend, gh.started_at, gh.finished_at
+  FROM generation_history gh JOIN characters c ON c.id = gh.character_id
+ WHERE c.slug = $1 AND gh.dagster_run_id IS NOT NULL
+ ORDER BY gh.started_at DESC, gh.id DESC
+ LIMIT $2
+"""
+MAX_BATCHES = 200
+
+
+async def character_summary(conn, character: str) -> dict | None:
+    """Counts against the target and the latest batches of one character; None when there is none."""
+    row = await conn.fetchrow(CHARACTER_SUMMARY_SQL, character)
+    if row is None:
+        return None
+    batches = await conn.fetch(BATCHES_SQL, character, MAX_BATCHES)
+    return {**dict(row), "batches": [dict(b) for b in batches]}
+
+
+# What made an image and what was decided about it: the full-size view beside the picture.
+PROVENANCE_SQL = """
+SELECT i.width, i.height, i.sha256, i.negative_prompt, i.checkpoint, i.lora, i.workflow_hash,
+       i.comfy_prompt_id, i.gpu_seconds::float8 AS gpu_seconds, i.backend, i.dagster_run_id AS batch,
+       gh.parameters AS batch_parameters, gh.strategy AS batch_strategy
+  FROM images i
+  LEFT JOIN LATERAL (SELECT parameters, strategy FROM generation_history
+                      WHERE dagster_run_id = i.dagster_run_id AND character_id = i.character_id
+                      ORDER BY id DESC LIMIT 1) gh ON true
+ WHERE i.id = $1
+"""
+FEEDBACK_SQL = """
+SELECT decision, categories, comment, reviewer, created_at FROM review_feedback WHERE image_id = $1 ORDER BY id
+"""
+
+
+async def image_provenance(conn, image_id: int) -> dict | None:
+    """Provenance (size, hash, model files, workflow, prompt id, batch) and the people's decisions."""
+    row = await conn.fetchrow(PROVENANCE_SQL, image_id)
+    if row is None:
+        return None
+    feedback = await conn.fetch(FEEDBACK_SQL, image_id)
+    return {"provenance": dict(row), "feedback": [dict(f) for f in feedback]}
 
 
 async def image_json(conn, image_id: int) -> str | None:

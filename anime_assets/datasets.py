@@ -99,6 +99,7 @@ async def dataset_images(context: dg.AssetExecutionContext, config: DatasetBatch
         "approved": counts["approved"],
         "rejected": counts["rejected"],
         "pending_review": counts["pending"],
+        "review_errors": dg.MetadataValue.json(dict(report.review_errors)),
         "gpu_seconds": round(report.gpu_seconds, 3),
         "prompt": report.prompt,
         "negative_prompt": report.negative_prompt,

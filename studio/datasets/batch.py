@@ -66,6 +66,8 @@ class BatchReport:
     parameters: dict = field(default_factory=dict)
     # (image id, submit time, decision time) for overhead measurements.
     timings: list[tuple[int, float, float]] = field(default_factory=list)
+    # Why the reviewer could not decide (Ollama down, no usable answer), with how many images it left.
+    review_errors: Counter = field(default_factory=Counter)
 
 
 PROGRESS_STEP = "dataset_images"
@@ -228,6 +230,9 @@ async def _register_and_review(pool, character, image: GeneratedImage, reviewer,
     except Exception as exc:  # a reviewer failure sends the image to a person, never approves it
         review = ReviewResult(quality_score=0.0, solo=False, backend=reviewer.backend,
                               error=f"reviewer failed: {exc}")
+    if review.error:
+        report.review_errors[review.error] += 1
+        log.warning("image %s left for a person: %s", image_id, review.error)
     decision = decide(review, is_human=character.appearance.is_human)
     async with pool.acquire() as conn:
         await record_automatic_review(conn, image_id, review, decision)

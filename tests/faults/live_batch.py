@@ -40,12 +40,17 @@ def live_resources(db_url: str, home: Path, comfy, ollama, **comfy_config) -> di
     }
 
 
-def run_batch(resources: dict, partition: str = "mika", count: int = 3) -> dg.ExecuteInProcessResult:
+def run_batch(resources: dict, partition: str = "mika", count: int = 3,
+              run_log: list[str] | None = None) -> dg.ExecuteInProcessResult:
+    """Materialize one batch; `run_log` receives the run's log messages, as the Dagster UI shows them."""
     with dg.instance_for_test(overrides=POOLS) as instance:
         instance.add_dynamic_partitions("character", [partition])
-        return dg.materialize([dataset_images], partition_key=partition, instance=instance, resources=resources,
-                              run_config={"ops": {"dataset_images": {"config": {"count": count}}}},
-                              raise_on_error=False)
+        result = dg.materialize([dataset_images], partition_key=partition, instance=instance, resources=resources,
+                                run_config={"ops": {"dataset_images": {"config": {"count": count}}}},
+                                raise_on_error=False)
+        if run_log is not None:
+            run_log.extend(entry.user_message for entry in instance.all_logs(result.run_id))
+        return result
 
 
 def failure_message(result: dg.ExecuteInProcessResult) -> str:

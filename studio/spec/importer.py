@@ -12,6 +12,7 @@ import asyncpg
 from studio.autonomy.settings import put_thresholds
 from studio.db.upsert import upsert
 from studio.spec.models import ProjectFile
+from studio.spec.shot_import import import_shots
 from studio.spec.validation import SpecError
 from studio.uploads import write_atomically
 
@@ -146,20 +147,8 @@ async def _import_scenes(conn, spec, project_id, spec_file, report) -> dict[str,
         )
         report.add("scene", action)
         scene_ids[sc.slug] = scene_id
-        for position, shot in enumerate(sc.shots, 1):
-            _, action = await upsert(
-                conn,
-                "shots",
-                {"scene_id": scene_id, "position": position},
-                {"description": shot.description, "camera": shot.camera, "duration_s": shot.duration_s,
-                 "characters": shot.characters,
-                 "dialogue": [d.model_dump() for d in shot.dialogue]},
-            )
-            report.add("shot", action)
-        removed = await conn.execute(
-            "DELETE FROM shots WHERE scene_id = $1 AND position > $2", scene_id, len(sc.shots)
-        )
-        report.counts["shot removed"] += int(removed.split()[-1])
+        for action, count in (await import_shots(conn, scene_id, sc.shots)).items():
+            report.counts[f"shot {action}"] += count
     return scene_ids
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 
 from studio.autonomy.settings import ThresholdChanges
 from studio.domain.appearance import Appearance
+from studio.domain.shot_keys import SHOT_KEY_PATTERN
 
 Slug = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="lowercase letters, digits and dashes")
 Text = Field(min_length=1)
@@ -93,6 +94,9 @@ class DialogueLine(_Strict):
 
 
 class ShotSpec(_Strict):
+    # The shot's identity (studio/domain/shot_keys.py): its clip follows the key through reordering and
+    # re-import. Left out, the key comes from the description.
+    key: str | None = Field(None, pattern=SHOT_KEY_PATTERN, description="lowercase letters, digits and dashes")
     description: str = Text
     camera: str = ""
     duration_s: StrictFloat = Field(3.0, ge=0.01, le=120)  # real, CHECK > 0: a tinier value rounds to 0

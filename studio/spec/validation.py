@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from studio.domain.shot_keys import duplicate_keys, shot_keys
 from studio.spec.models import ProjectFile
 
 
@@ -67,6 +68,10 @@ def cross_reference_problems(spec: ProjectFile, base_dir: Path) -> list[tuple[st
             if not (base_dir / ref).is_file():
                 problems.append((f"characters[{ci}].reference_images[{ri}]", f"no file {ref!r}"))
     for si, scene in enumerate(spec.scenes):
+        keys = shot_keys((shot.key, shot.description) for shot in scene.shots)
+        for hi, key in duplicate_keys(keys):
+            problems.append((f"scenes[{si}].shots[{hi}].key" if scene.shots[hi].key else f"scenes[{si}].shots[{hi}]",
+                             f"shot key {key!r} is already used by an earlier shot of this scene"))
         for hi, shot in enumerate(scene.shots):
             where = f"scenes[{si}].shots[{hi}]"
             for k, slug in enumerate(shot.characters):

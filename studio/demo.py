@@ -14,19 +14,43 @@ import dagster as dg
 
 from studio.settings import load_settings
 from studio.dagster_home import ensure_dagster_home, initialize_pools
+from studio.dagster_runs import ORIGIN_TAG
 from studio.db.session import studio_connection
+from studio.demo_runner import DemoRunner
+from studio.demo_summary import add_run_figures, gather, summary_lines, write_json
 from studio.spec.importer import import_project
 from studio.spec.validation import load_spec
 
-# Every event is still stored in the instance (and shown in the UI); the terminal gets warnings only.
-QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# (job, partition set) of the first runs, in the order the pipeline needs them.
+FIRST_JOBS = {"characters": [("characters_job", "character")],
+              "datasets": [("dataset_batch_job", "character")],
+              "story": [("scenes_job", "scene"), ("episode_plans_job", "episode")]}
 
-# (job, partition set) in the order the pipeline needs them.
-DEMO_JOBS = [("characters_job", "character"), ("dataset_batch_job", "character"),
-             ("scenes_job", "scene"), ("episode_plans_job", "episode")]
+# What each step does, in order: the progress lines say it before the step starts.
+STEPS = {
+    "import": "load the example project into the studio database",
+    "partitions": "mirror characters, scenes and episodes into Dagster partitions (partition_sync_sensor)",
+    "characters": "record each character sheet (characters)",
+    "datasets": "a first batch per character: generate, drop near-duplicates, review (dataset_images, "
+                "approved_images)",
+    "review": "the demo acts as a person for non-human characters, whose images are never auto-approved",
+    "story": "the scene plan and the episode's running order (scenes, episode_plans)",
+    "autonomy": "replenishment by the sensor's own code: batches with no person, reviewed between ticks",
+    "training": "a preview LoRA for the character with the most approved images (training_dataset, "
+                "lora_checkpoints)",
+    "shots": "keyframes and clips of every scene's shots (shot_keyframes, shot_clips)",
+    "scene videos": "voices, a music bed ducked under speech and subtitles per scene (scene_videos)",
+    "episodes": "scene videos joined, loudness-normalised and published to the Jellyfin tree "
+                "(episodes, published_episodes)",
+}
 
 
-def _summary(result: dg.ExecuteInProcessResult) -> str:
+SUMMARY_FILE = "demo-summary.json"
+# Runs the demo makes say so in the runs API and the UI, apart from ones a person or a sensor launched.
+DEMO_TAGS = {ORIGIN_TAG: "demo"}
+
+
+def _batch_figures(result: dg.ExecuteInProcessResult) -> str:
     """The figures a person wants to see per run, from its materializations' metadata."""
     parts = []
     for event in result.get_asset_materialization_events():
@@ -62,38 +86,57 @@ def sync_partitions(defs: dg.Definitions, instance: dg.DagsterInstance) -> None:
                     instance.delete_dynamic_partition(request.partitions_def_name, key)
 
 
+def _first_runs(runner: DemoRunner, step: str) -> None:
+    for job_name, partition_set in FIRST_JOBS[step]:
+        for key in runner.partitions(partition_set):
+            result = runner.run(job_name, key)
+            runner.line(job_name, key, result, _batch_figures(result) if result.success else "")
+
+
+async def _figures(settings) -> dict:
+    async with studio_connection(settings) as conn:
+        return await gather(conn, settings.media_root)
+
+
 def run_demo(spec_path: Path) -> int:
     started = time.monotonic()
     settings = load_settings()
     print(f"studio home: {settings.home} (backend: {settings.backend})")
-    print(asyncio.run(_import(spec_path)))
-
     ensure_dagster_home(settings)
     from anime_assets.definitions import defs  # after DAGSTER_HOME and settings are in place
+    setup_seconds = time.monotonic() - started
+    print(f"set-up (studio database, Dagster instance, code location) in {setup_seconds:.1f} s")
+    from studio.autonomy.demo_step import demo_autonomy
+    from studio.episodes.demo_step import demo_episodes
+    from studio.review.demo_step import review_as_person
+    from studio.scene_videos.demo_step import demo_scene_videos
+    from studio.shots.demo_step import demo_shots
+    from studio.training.demo_step import demo_training
 
-    failures = 0
     with dg.DagsterInstance.get() as instance:
-        initialize_pools(instance)
-        sync_partitions(defs, instance)
-        for job_name, partition_set in DEMO_JOBS:
-            job = defs.resolve_job_def(job_name)
-            for key in instance.get_dynamic_partitions(partition_set):
-                result = job.execute_in_process(
-                    partition_key=key, instance=instance, raise_on_error=False, run_config=QUIET_RUN
-                )
-                failures += 0 if result.success else 1
-                status = "ok" if result.success else "FAILED"
-                details = _summary(result) if result.success else ""
-                print(f"  {job_name} [{key}]: {status} (run {result.run_id[:8]})" + (f": {details}" if details else ""))
-        from studio.autonomy.demo_step import demo_autonomy  # batches asked for by the sensor, no person
-        failures += demo_autonomy(defs, instance, QUIET_RUN)
-        from studio.training.demo_step import demo_training  # a preview LoRA for a character at its target
-        failures += demo_training(defs, instance, QUIET_RUN)
-        from studio.shots.demo_step import demo_shots  # every scene's shots, preview clips by default
-        failures += demo_shots(defs, instance, QUIET_RUN)
-        from studio.scene_videos.demo_step import demo_scene_videos  # voices, music bed, subtitles per scene
-        failures += demo_scene_videos(defs, instance, QUIET_RUN)
-        from studio.episodes.demo_step import demo_episodes  # scene videos joined, published to the library
-        failures += demo_episodes(defs, instance, QUIET_RUN)
-    print(f"demo finished in {time.monotonic() - started:.1f}s with {failures} failed run(s)")
-    return 1 if failures else 0
+        runner = DemoRunner(defs, instance, tags=dict(DEMO_TAGS), total_steps=len(STEPS))
+        with runner.step("import", f"{STEPS['import']} ({spec_path})"):
+            print("  " + asyncio.run(_import(spec_path)))
+        with runner.step("partitions", STEPS["partitions"]):
+            initialize_pools(instance)
+            sync_partitions(defs, instance)
+        for step in ("characters", "datasets"):
+            with runner.step(step, STEPS[step]):
+                _first_runs(runner, step)
+        with runner.step("review", STEPS["review"]):
+            review_as_person()
+        with runner.step("story", STEPS["story"]):
+            _first_runs(runner, "story")
+        steps = {"autonomy": demo_autonomy, "training": demo_training, "shots": demo_shots,
+                 "scene videos": demo_scene_videos, "episodes": demo_episodes}
+        for step, run_step in steps.items():
+            with runner.step(step, STEPS[step]):
+                run_step(runner)
+        figures = add_run_figures(asyncio.run(_figures(settings)), runner, time.monotonic() - started,
+                                  setup_seconds)
+    figures["backend"] = settings.backend
+    write_json(figures, settings.home / SUMMARY_FILE)
+    print("\n".join(summary_lines(figures)))
+    print(f"  figures as JSON: {settings.home / SUMMARY_FILE}")
+    print(f"demo finished in {time.monotonic() - started:.1f}s with {runner.failures} failed run(s)")
+    return 1 if runner.failures else 0

@@ -80,35 +80,6 @@ def test_characters_asset_records_the_character_sheet(studio_env, db_url):
         assert meta["target_images"].value == 12
 
 
-def test_demo_runs_end_to_end_in_its_own_process(db_url, tmp_path):
-    """The demo sets up its own Dagster home: runs and pools in the embedded PostgreSQL, not SQLite."""
-    from studio.db.embedded import stop_embedded_server
-
-    home = tmp_path / "home"
-    env = {**os.environ, "STUDIO_HOME": str(home), "STUDIO_DATABASE_URL": db_url}
-    env.pop("DAGSTER_HOME", None)
-    try:
-        done = subprocess.run([sys.executable, "-m", "studio.cli", "demo", "--spec", str(EXAMPLE_SPEC)],
-                              capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert "characters_job [ember]: ok" in done.stdout
-        assert "episode_plans_job [lantern-harbor-e01]: ok" in done.stdout
-        assert "episodes_job [lantern-harbor-e01]: ok" in done.stdout
-        # Setting the home up again (make demo after make webserver) changes nothing and fails nothing.
-        again = subprocess.run([sys.executable, "-m", "studio.cli", "dagster-init"],
-                               capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
-        assert again.returncode == 0, again.stderr
-        with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
-            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-            manual = [r for r in instance.get_run_records() if "studio/autonomy" not in r.dagster_run.tags]
-            # One run per "ok (run ...)" line the demo printed; the autonomy step's batches come on top.
-            assert len(manual) == done.stdout.count(": ok (run ")
-            assert "autonomy: 4 replenishment ticks" in done.stdout
-            assert instance.event_log_storage.get_concurrency_info("gpu").slot_count == 1
-    finally:
-        stop_embedded_server(home / "pg")
-
-
 def test_without_a_database_url_an_embedded_postgres_starts_in_the_studio_home(tmp_path):
     from studio.db.embedded import stop_embedded_server
 

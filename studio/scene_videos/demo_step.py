@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from resources.database import StudioDatabase
+from studio.demo_runner import DemoRunner
 from studio.media.ffmpeg import run_ffmpeg
 from studio.scene_videos.repository import give_projects_music
 from studio.settings import load_settings
@@ -32,28 +33,21 @@ def make_demo_bed(path: Path, seconds: float = 16.0) -> None:
     tmp.replace(path)
 
 
-def demo_scene_videos(defs: dg.Definitions, instance: dg.DagsterInstance, run_config: dict) -> int:
-    if not defs.resolve_asset_graph().has(SCENE_VIDEOS):
+def demo_scene_videos(runner: DemoRunner) -> None:
+    if not runner.defs.resolve_asset_graph().has(SCENE_VIDEOS):
         print("  scene_videos: skipped (this code location has no scene_videos asset)")
-        return 0
+        return
     make_demo_bed(load_settings().media_root / DEMO_BED)
     StudioDatabase().run_sync(lambda conn: give_projects_music(conn, DEMO_BED))
-    failures = 0
-    job = defs.resolve_implicit_global_asset_job_def()
-    for scene in instance.get_dynamic_partitions("scene"):
-        result = job.execute_in_process(partition_key=scene, instance=instance, raise_on_error=False,
-                                        run_config=run_config, asset_selection=[SCENE_VIDEOS],
-                                        tags={"studio/step": "scene_videos"})
-        if not result.success:
-            print(f"  scene_videos [{scene}]: FAILED (run {result.run_id[:8]})")
-            failures += 1
-            continue
-        meta = result.asset_materializations_for_node("scene_videos")[0].metadata
-        lufs = meta["integrated_lufs"].value
-        problems = meta["audio_problems"].value
-        print(f"  scene_videos [{scene}]: ok (run {result.run_id[:8]}): {meta['duration_s'].value:.1f} s, "
-              f"{len(meta['lines'].value)} lines ({meta['lines_synthesised'].value} synthesised, "
-              f"{meta['tts_engine'].value}), sound: {meta['sound'].value}, "
-              f"{f'{lufs:.1f} LUFS' if lufs is not None else 'silent'}, audio {meta['audio_state'].value}"
-              + (f": {'; '.join(problems)}" if problems else ""))
-    return failures
+    for scene in runner.partitions("scene"):
+        result = runner.run(None, scene, asset_selection=[SCENE_VIDEOS], tags={"studio/step": "scene_videos"})
+        details = ""
+        if result.success:
+            meta = result.asset_materializations_for_node("scene_videos")[0].metadata
+            lufs = meta["integrated_lufs"].value
+            problems = meta["audio_problems"].value
+            details = (f"{meta['duration_s'].value:.1f} s, {len(meta['lines'].value)} lines "
+                       f"({meta['lines_synthesised'].value} synthesised, {meta['tts_engine'].value}), "
+                       f"sound: {meta['sound'].value}, {f'{lufs:.1f} LUFS' if lufs is not None else 'silent'}, "
+                       f"audio {meta['audio_state'].value}" + (f": {'; '.join(problems)}" if problems else ""))
+        runner.line("scene_videos", scene, result, details)

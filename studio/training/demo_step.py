@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncio
 
-import dagster as dg
-
 from studio.db.session import studio_connection
+from studio.demo_runner import DemoRunner
 from studio.settings import load_settings
 
 
@@ -26,22 +25,20 @@ async def _pick_and_lower_target() -> tuple[str, int] | None:
         return row["slug"], row["approved"]
 
 
-def demo_training(defs: dg.Definitions, instance: dg.DagsterInstance, run_config: dict) -> int:
-    """Train one preview LoRA and print what it is; returns the number of failed runs (0 or 1)."""
+def demo_training(runner: DemoRunner) -> None:
+    """Train one preview LoRA (training_dataset, then lora_checkpoints) and print what it is."""
     picked = asyncio.run(_pick_and_lower_target())
     if picked is None:
         print("  training_job: skipped (no character has an approved image yet)")
-        return 0
+        return
     slug, approved = picked
-    result = defs.resolve_job_def("training_job").execute_in_process(
-        partition_key=slug, instance=instance, raise_on_error=False, run_config=run_config)
-    if not result.success:
-        print(f"  training_job [{slug}]: FAILED (run {result.run_id[:8]})")
-        return 1
-    [event] = [e for e in result.get_asset_materialization_events() if e.asset_key.path == ["lora_checkpoints"]]
-    meta = {k: v.value for k, v in event.materialization.metadata.items()}
-    print(f"  training_job [{slug}]: ok (run {result.run_id[:8]}): LoRA v{meta['version']} {meta['lora_name']} "
-          f"on {approved} images, rank {meta['rank']}, {meta['steps']} steps, final avr_loss "
-          f"{meta['final_avr_loss']:.3f}, sample score {meta['quality_score']:.2f}, "
-          f"{'active' if meta['active'] else 'not active'} ({meta['gate_reason']})")
-    return 0
+    result = runner.run("training_job", slug)
+    details = ""
+    if result.success:
+        [event] = [e for e in result.get_asset_materialization_events()
+                   if e.asset_key.path == ["lora_checkpoints"]]
+        meta = {k: v.value for k, v in event.materialization.metadata.items()}
+        details = (f"LoRA v{meta['version']} {meta['lora_name']} on {approved} images, rank {meta['rank']}, "
+                   f"{meta['steps']} steps, final avr_loss {meta['final_avr_loss']:.3f}, sample score "
+                   f"{meta['quality_score']:.2f}, {'active' if meta['active'] else 'not active'} ({meta['gate_reason']})")
+    runner.line("training_job", slug, result, details)

@@ -19,8 +19,11 @@ class KeyframeConfig(dg.Config):
     candidates: int = Field(3, ge=2, le=4)
 
 
-@dg.asset(partitions_def=scene_partitions, group_name="shots", deps=[scenes], pool="gpu",
-          kinds={"comfyui", "ollama", "postgres"})
+# A keyframe is drawn with each character's active LoRA: every character's checkpoints are upstream of
+# every scene's keyframes (scene and character partitions have no finer mapping), so the lineage runs from
+# characters to published episodes.
+@dg.asset(partitions_def=scene_partitions, group_name="shots", pool="gpu", kinds={"comfyui", "ollama", "postgres"},
+          deps=[scenes, dg.AssetDep("lora_checkpoints", partition_mapping=dg.AllPartitionMapping())])
 async def shot_keyframes(context: dg.AssetExecutionContext, config: KeyframeConfig, database: StudioDatabase,
                          studio: StudioConfig, shot_renderer: ShotRendererResource,
                          image_generator: ImageGeneratorResource,

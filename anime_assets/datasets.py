@@ -6,17 +6,18 @@ from typing import Any
 import dagster as dg
 import pydantic
 
+from anime_assets.approval_drift import APPROVAL_DRIFT, drift_check_result
 from anime_assets.characters import characters
 from anime_assets.partitions import character_partitions
 from resources.database import StudioDatabase
 from resources.image_generation import ImageGeneratorResource
 from resources.image_review import ImageReviewerResource
 from resources.studio_config import StudioConfig
+from studio.autonomy.drift_status import character_drift
 from studio.datasets import repository
 from studio.datasets.batch import run_batch
 from studio.datasets.models import BatchParameters
 from studio.datasets.contact_sheet import as_markdown_image, contact_sheet
-from studio.domain.readiness import dataset_readiness
 from studio.domain.readiness import dataset_readiness
 from studio.uploads import write_atomically
 
@@ -115,12 +116,15 @@ async def dataset_images(context: dg.AssetExecutionContext, config: DatasetBatch
 
 
 @dg.asset(partitions_def=character_partitions, group_name="datasets", deps=[dataset_images],
-          kinds={"postgres"})
+          kinds={"postgres"}, check_specs=[APPROVAL_DRIFT])
 async def approved_images(context: dg.AssetExecutionContext, database: StudioDatabase,
                           studio: StudioConfig) -> dg.MaterializeResult:
-    """The approved training set of one character, against its target count."""
+    """The approved training set of one character, against its target count; its drift check."""
     character = await _character(database, context.partition_key)
-    rows = await (await database.pool()).fetch(
+    pool = await database.pool()
+    async with pool.acquire() as conn:
+        drift = await character_drift(conn, character.id)
+    rows = await pool.fetch(
         "SELECT id, file_path FROM images WHERE character_id = $1 AND status = 'approved' ORDER BY id",
         character.id,
     )
@@ -130,4 +134,4 @@ async def approved_images(context: dg.AssetExecutionContext, database: StudioDat
     metadata.update(_sheet_metadata(studio.media_root, [r["file_path"] for r in rows],
                                     studio.media_root / f"datasets/{character.slug}/contact_sheet.png",
                                     alt=character.name))
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(metadata=metadata, check_results=[drift_check_result(drift)])

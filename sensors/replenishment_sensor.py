@@ -54,12 +54,9 @@ def replenishment_sensor(context: dg.SensorEvaluationContext, database: StudioDa
     requests = [dg.RunRequest(partition_key=run.partition_key, run_key=run.run_key, run_config=run.run_config,
                               tags={DECISION_TAG: run.run_key, "studio/autonomy": "replenishment"})
                 for run in outcome.runs]
-    observations = [dg.AssetObservation(asset_key="approved_images", partition=slug,
-                                        metadata={"drift": result.drifting, "drift_test": result.reason,
-                                                  "p_value": result.p_value if result.p_value is not None else -1.0})
-                    for slug, result in outcome.drift_changes.items()]
-    if not requests and not observations:
+    # Drift is the approval_drift check of approved_images (anime_assets/approval_drift.py), evaluated
+    # by the runs that follow every decision; here it is a decision row and a log line.
+    if not requests:
         return dg.SensorResult(skip_reason=dg.SkipReason("no batch requested: " + "; ".join(lines[:20])),
                                cursor=str(outcome.cursor))
-    return dg.SensorResult(run_requests=requests, asset_events=observations, cursor=str(outcome.cursor),
-                           skip_reason=None if requests else dg.SkipReason("; ".join(lines[:20])))
+    return dg.SensorResult(run_requests=requests, cursor=str(outcome.cursor))

@@ -2,7 +2,11 @@
 
 import dagster as dg
 import pytest
+from PIL import Image
 
+from anime_assets.datasets import approved_images
+from resources.database import StudioDatabase
+from resources.studio_config import StudioConfig
 from studio.autonomy.decisions import set_paused
 from studio.cli import main as studio
 from tests.autonomy_world import Ticker, add_history, add_images, on_conn, requested, set_settings, sql
@@ -118,13 +122,49 @@ def test_a_character_not_yet_a_partition_is_skipped(world, db_url):
     assert decisions(db_url, "ember")[-1]["details"]["code"] == "no_partition"
 
 
-def test_drift_is_recorded_and_observed_on_approved_images(world, db_url):
+DRIFT_CHECK = dg.AssetCheckKey(dg.AssetKey("approved_images"), "approval_drift")
+
+
+def drift_history(instance, partition):
+    records = instance.event_log_storage.get_asset_check_execution_history(DRIFT_CHECK, limit=20)
+    return [r.event.dagster_event.event_specific_data for r in records
+            if r.event and r.event.dagster_event.event_specific_data.partition == partition]
+
+
+def test_drift_is_a_decision_row_and_fails_the_approved_images_check_with_the_tests_figures(world, db_url, tmp_path):
+    resources = {"database": StudioDatabase(url=db_url),
+                 "studio": StudioConfig(backend="preview", home=str(tmp_path))}
+
+    def materialize(slug):  # what approved_images_sensor requests after decisions on the character's images
+        for row in sql(db_url, "SELECT file_path FROM images"):  # the contact sheet reads the files
+            path = tmp_path / "media" / row["file_path"]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.new("RGB", (8, 8), (200, 120, 40)).save(path, "PNG")
+        result = dg.materialize([approved_images], partition_key=slug, instance=world.instance, resources=resources)
+        assert result.success  # a WARN check does not fail the run
+        return result
+
     add_images(db_url, "mika", ["approved"] * 40 + ["rejected"] * 4, decided_by="human")
     add_images(db_url, "mika", ["rejected"] * 16 + ["approved"] * 4, decided_by="human")
-    result = world.tick()
-    [observation] = [e for e in result.asset_events if e.partition == "mika"]
-    assert observation.metadata["drift"].value is True
+    world.tick()
     [row] = decisions(db_url, "mika", "drift")
     assert row["action"] == "detected" and row["details"]["p_value"] < 0.01
     world.tick()
     assert len(decisions(db_url, "mika", "drift")) == 1  # recorded when it changes, not every tick
+    materialize("mika")
+    materialize("ember")
+    [recorded] = drift_history(world.instance, "mika")
+    assert recorded.passed is False and recorded.severity == dg.AssetCheckSeverity.WARN
+    figures = {k: v.value for k, v in recorded.metadata.items()}
+    assert figures["p_value"] == row["details"]["p_value"] and figures["z"] > 2 and figures["alpha"] == 0.01
+    assert (figures["recent_approved"], figures["recent_decided"]) == (4, 20)
+    assert (figures["baseline_approved"], figures["baseline_decided"]) == (40, 44)
+    assert "below baseline" in recorded.description and "z-test" in figures["test"]
+    [ember] = drift_history(world.instance, "ember")
+    assert ember.passed and "not enough decided images" in ember.description
+    # Approvals come back: the sensor records the clearing, the next count passes the check.
+    add_images(db_url, "mika", ["approved"] * 20, decided_by="human")
+    world.tick()
+    assert [d["action"] for d in decisions(db_url, "mika", "drift")] == ["detected", "cleared"]
+    materialize("mika")
+    assert [e.passed for e in drift_history(world.instance, "mika")] == [True, False]  # newest first

@@ -14,10 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import get_pool
 from studio.autonomy import decisions as control
+from studio.autonomy.drift_status import drift_of
 from studio.autonomy.facts import read_facts
 from studio.autonomy.learning_store import load_learning_data, recommend_one, style_params
 from studio.autonomy.settings import ThresholdChanges, all_thresholds, get_thresholds, project_id, put_thresholds
-from studio.domain.drift import detect_drift
 from studio.domain.learning import validate_pins
 from studio.domain.replenishment import Thresholds, start_of_day
 
@@ -189,9 +189,7 @@ async def drift(pool: asyncpg.Pool = Depends(get_pool)) -> list[dict]:
         thresholds = await all_thresholds(conn)
     out = []
     for r in rows:
-        alpha = thresholds.get(r["project_id"], Thresholds()).drift_alpha
-        result = detect_drift(r["window_approved"], r["window_decided"], r["approved"] - r["window_approved"],
-                              r["approved"] + r["rejected"] - r["window_decided"], alpha=alpha)
+        result = drift_of(r, thresholds.get(r["project_id"], Thresholds()))
         out.append({"character": r["slug"], "recorded_drifting": r["drifting"], **result.as_dict()})
     return out
 

@@ -21,17 +21,18 @@ WITH ch AS (
       FROM characters c
       LEFT JOIN character_autonomy ca ON ca.character_id = c.id
       LEFT JOIN autonomy_settings s ON s.project_id = c.project_id
+     WHERE $4::bigint IS NULL OR c.id = $4
 ), counts AS (
     SELECT character_id, count(*) FILTER (WHERE status = 'approved') AS approved,
            count(*) FILTER (WHERE status = 'pending') AS pending,
            count(*) FILTER (WHERE status = 'rejected') AS rejected
-      FROM images GROUP BY character_id
+      FROM images WHERE $4::bigint IS NULL OR character_id = $4 GROUP BY character_id
 ), batches AS (
     SELECT character_id, max(started_at) AS last_batch_at,
            count(*) FILTER (WHERE started_at >= $1) AS batches_today,
            coalesce(sum(gpu_seconds) FILTER (WHERE started_at >= $1), 0)::float8 AS gpu_today,
            coalesce(sum(gpu_seconds), 0)::float8 AS gpu_total, coalesce(sum(generated), 0) AS generated_total
-      FROM generation_history GROUP BY character_id
+      FROM generation_history WHERE $4::bigint IS NULL OR character_id = $4 GROUP BY character_id
 )
 SELECT ch.*, coalesce(n.approved, 0) AS approved, coalesce(n.pending, 0) AS pending,
        coalesce(n.rejected, 0) AS rejected,
@@ -74,9 +75,11 @@ SELECT ch.*, coalesce(n.approved, 0) AS approved, coalesce(n.pending, 0) AS pend
 """
 
 
-async def read_facts(conn, day_start: datetime) -> list:
+async def read_facts(conn, day_start: datetime, character_id: int | None = None) -> list:
+    """Every character's facts, or one character's (the same figures either way)."""
     defaults = Thresholds()
-    return await conn.fetch(FACTS_SQL, day_start, defaults.pause_after_auto_rejects, defaults.drift_window)
+    return await conn.fetch(FACTS_SQL, day_start, defaults.pause_after_auto_rejects, defaults.drift_window,
+                            character_id)
 
 
 @dataclass(frozen=True)

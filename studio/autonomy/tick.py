@@ -17,7 +17,8 @@ from studio.autonomy.decisions import DecisionRow, pause_characters, set_driftin
 from studio.autonomy.facts import NewEvents, events_since, read_facts
 from studio.autonomy.learning_store import load_learning_data, recommend_one
 from studio.autonomy.settings import all_thresholds
-from studio.domain.drift import DriftResult, detect_drift
+from studio.autonomy.drift_status import TEST_NAME, drift_of
+from studio.domain.drift import DriftResult
 from studio.domain.replenishment import CharacterFacts, OpenRequest, ReplenishmentDecision, Thresholds, evaluate, start_of_day
 
 BATCH_JOB = "dataset_batch_job"
@@ -134,15 +135,12 @@ async def replenishment_tick(conn, runs_view: RunsView, *, cursor: int, now: dat
 
     drift_flags: dict[int, bool] = {}
     for r in rows:
-        t = thresholds.get(r["project_id"], Thresholds())
-        decided = r["approved"] + r["rejected"]
-        result = detect_drift(r["window_approved"], r["window_decided"], r["approved"] - r["window_approved"],
-                              decided - r["window_decided"], alpha=t.drift_alpha)
+        result = drift_of(r, thresholds.get(r["project_id"], Thresholds()))
         if result.drifting != r["drifting"]:
             drift_flags[r["id"]] = result.drifting
             outcome.drift_changes[r["slug"]] = result
             rows_out.append(DecisionRow(r["id"], "drift", "detected" if result.drifting else "cleared",
-                                        result.reason, {"test": "one-sided two-proportion z-test", **result.as_dict()}))
+                                        result.reason, {"test": TEST_NAME, **result.as_dict()}))
     async with conn.transaction():
         await write_decisions(conn, rows_out)
         await pause_characters(conn, paused, "consecutive auto-rejects")

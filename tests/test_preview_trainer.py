@@ -77,3 +77,36 @@ def test_truncated_file_is_refused(tmp_path):
     plan.output_file.write_bytes(data[: len(data) // 3])
     with pytest.raises(InvalidLora, match="not a readable safetensors"):
         inspect_lora(plan.output_file)
+
+
+def _modules(shapes: dict) -> dict[str, tuple]:
+    return {k.removesuffix(".lora_down.weight"): v for k, v in shapes.items() if k.endswith(".lora_down.weight")}
+
+
+def test_sdxl_layout_is_the_one_sd_scripts_builds_for_sdxl():
+    # What sd-scripts' LoRA network makes of its SDXL U-Net and two text encoders: prefixes lora_unet_,
+    # lora_te1_ (CLIP ViT-L) and lora_te2_ (OpenCLIP bigG), module names from the dotted paths with
+    # "." -> "_", only Linear (and 1x1 conv) children of the transformer and CLIP attention/MLP blocks.
+    shapes = lora_shapes("sdxl", 4, train_text_encoder=True)
+    modules = _modules(shapes)
+    by_prefix = {p: [m for m in modules if m.startswith(p)] for p in ("lora_unet_", "lora_te1_", "lora_te2_")}
+    assert {p: len(m) for p, m in by_prefix.items()} == {"lora_unet_": 722, "lora_te1_": 72, "lora_te2_": 192}
+    assert sum(map(len, by_prefix.values())) == len(modules)  # no bare lora_te_ in an SDXL file
+    # The U-Net keeps its original block names: transformers at input_blocks 4, 5 (640 wide, depth 2),
+    # 7, 8 (1280, depth 10), the middle block and output_blocks 0-2 (1280, 10) and 3-5 (640, 2).
+    blocks = {m.split("_proj_")[0].split("_transformer_blocks_")[0] for m in by_prefix["lora_unet_"]}
+    assert blocks == {f"lora_unet_{b}" for b in ("input_blocks_4_1", "input_blocks_5_1", "input_blocks_7_1",
+                                                  "input_blocks_8_1", "middle_block_1",
+                                                  *(f"output_blocks_{i}_1" for i in range(6)))}
+    assert "lora_unet_input_blocks_7_1_transformer_blocks_9_ff_net_2" in modules
+    assert "lora_unet_input_blocks_4_1_transformer_blocks_2_attn1_to_q" not in modules
+    # Linear projections (no 1x1 conv tail), cross-attention from the 2048-wide joint text context.
+    assert shapes["lora_unet_middle_block_1_proj_in.lora_down.weight"] == (4, 1280)
+    assert shapes["lora_unet_output_blocks_3_1_transformer_blocks_1_attn2_to_k.lora_down.weight"] == (4, 2048)
+    assert shapes["lora_unet_input_blocks_4_1_transformer_blocks_0_ff_net_0_proj.lora_up.weight"] == (640 * 8, 4)
+    assert shapes["lora_te2_text_model_encoder_layers_31_mlp_fc1.lora_up.weight"] == (5120, 4)
+    # Text encoder 1 is SD1.5's CLIP ViT-L: the real SD1.5 run's lora_te_ keys, renamed lora_te1_.
+    real = json.loads((FIXTURES / "kohya" / "lora_keys.json").read_text())["tensors"]
+    te_real = {k.replace("lora_te_", "lora_te1_", 1): tuple(v["shape"]) for k, v in real.items()
+               if k.startswith("lora_te_")}
+    assert {k: v for k, v in shapes.items() if k.startswith("lora_te1_")} == te_real

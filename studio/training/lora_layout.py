@@ -1,9 +1,11 @@
 """The module layout of a kohya `networks.lora` file for each base architecture.
 
-Names and shapes are the ones sd-scripts writes (checked against a real SD1.5 run's keys): ComfyUI
-never fails a prompt over LoRA keys that do not fit, it only logs them, so a writer must match exactly.
-SD1.5 names its U-Net blocks in diffusers style with 1x1-conv proj_in/out; SDXL keeps the original
-(LDM) block names with linear proj_in/out and a 2048-wide text context.
+Names and shapes are the ones sd-scripts writes: SD1.5 checked key for key against a real run's file,
+SDXL against sd-scripts' own SDXL U-Net and LoRA network code (722 U-Net modules, 72 for text encoder 1
+under lora_te1_, 192 for text encoder 2 under lora_te2_). ComfyUI never fails a prompt over LoRA keys
+that do not fit, it only logs them, so a writer must match exactly. SD1.5 names its U-Net blocks in
+diffusers style with 1x1-conv proj_in/out; SDXL keeps the original (LDM) block names with linear
+proj_in/out and a 2048-wide text context.
 """
 
 from __future__ import annotations

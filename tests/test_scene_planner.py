@@ -2,15 +2,20 @@
 template planner; proposals are written only whole and valid."""
 
 import copy
+import json
 
 import pytest
 
 from studio.cli import main as studio
 from studio.clients.ollama import OllamaClient
 from studio.story.errors import InvalidField
-from studio.story.planner import BREAKDOWN_SCHEMA, OllamaScenePlanner, PlanningFailed, TemplateScenePlanner
+from studio.clients.echo import EchoClient, EchoUnavailable
+from studio.settings import settings_for
+from studio.story.planner import (BREAKDOWN_SCHEMA, EchoScenePlanner, OllamaScenePlanner, PlanningFailed,
+                                  TemplateScenePlanner, scene_planner)
 from studio.story.proposals import accept_proposal, get_proposal, store_proposal, story_context
 from tests.conftest import EXAMPLE_SPEC
+from tests.doubles.echo import EchoDouble
 from tests.doubles.ollama import OllamaDouble
 
 GOOD = {"scenes": [{
@@ -90,3 +95,53 @@ async def test_accepting_an_edited_proposal_writes_all_its_scenes_and_shots(impo
     assert shots[0]["motion_prompt"] == "gulls circle"
     assert shots[1]["dialogue"] == [{"character": "mika", "line": "They made it."}]
     assert (await get_proposal(db, proposal["id"]))["status"] == "accepted"
+
+
+# --- Echo (STUDIO_ECHO_URL set): the same checks and retries, the schema in the instructions ----------
+async def test_echo_plans_when_configured_and_its_fenced_valid_answer_is_taken(imported, db):
+    context = await story_context(db, "lantern-harbor")
+    with EchoDouble() as echo:
+        echo.replies.append("```json\n" + json.dumps(GOOD) + "\n```")
+        planner = scene_planner(settings_for(backend="live", echo_url=echo.url))
+        proposal = await planner.propose(context)
+        path, body = echo.requests[0]
+    assert isinstance(planner, EchoScenePlanner)
+    assert (proposal.attempts, proposal.backend, proposal.breakdown) == (1, "echo", GOOD)
+    assert path == "/api/echo/chat" and json.dumps(BREAKDOWN_SCHEMA, separators=(",", ":")) in body["messages"][0]["content"]
+    assert "close_up" in body["messages"][-1]["content"]
+
+
+async def test_echo_invalid_answers_go_back_with_their_errors_until_fixed(imported, db):
+    context = await story_context(db, "lantern-harbor")
+    bad = copy.deepcopy(GOOD)
+    bad["scenes"][0]["shots"][1]["characters"] = ["bob"]
+    with EchoDouble() as echo:
+        echo.replies.extend(["Sure! Here are the scenes.", bad, GOOD])
+        proposal = await EchoScenePlanner(EchoClient(echo.url)).propose(context)
+        bodies = [body for _, body in echo.requests]
+    assert proposal.attempts == 3
+    assert "the answer is not JSON" in bodies[1]["messages"][-1]["content"]
+    assert "scenes[0].shots[1].characters[0]: 'bob' is not a character" in bodies[2]["messages"][-1]["content"]
+    assert bodies[2]["messages"][-2] == {"role": "assistant", "content": json.dumps(bad)}
+
+
+async def test_echo_always_invalid_fails_clearly_and_writes_nothing(imported, db):
+    context = await story_context(db, "lantern-harbor")
+    bad = copy.deepcopy(GOOD)
+    bad["scenes"][0]["target_duration_s"] = 30
+    with EchoDouble() as echo:
+        echo.replies.extend([bad] * 3)
+        with pytest.raises(PlanningFailed, match="no valid breakdown in 3 attempts.*target_duration_s is 30 s"):
+            await EchoScenePlanner(EchoClient(echo.url)).propose(context)
+        assert len(echo.requests) == 3
+    assert await db.fetchval("SELECT count(*) FROM scene_proposals") == 0
+
+
+async def test_echo_unreachable_is_said_so_and_the_preview_backend_keeps_its_template(imported, db):
+    context = await story_context(db, "lantern-harbor")
+    with EchoDouble() as echo:
+        url = echo.url
+    with pytest.raises(EchoUnavailable, match=f"cannot reach Echo at {url}"):
+        await EchoScenePlanner(EchoClient(url)).propose(context)
+    assert isinstance(scene_planner(settings_for(backend="preview", echo_url=url)), TemplateScenePlanner)
+    assert isinstance(scene_planner(settings_for(backend="live", echo_url="")), OllamaScenePlanner)

@@ -19,14 +19,13 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppSettings, Connection, MediaRoot
-from api.schemas.bounds import BIGINT_MAX, DbId, ProposalId
+from api.schemas.bounds import ID_MAX, DbId, ProposalId
 from api.routers.story_routing import story_router
-from studio.clients.ollama import OllamaClient
 from studio.domain.motion_presets import MOTION_PRESETS
 from studio.domain.scene_plan import MAX_SHOT_S, MIN_SHOT_S
 from studio.shots import status as shot_status
 from studio.story import proposals
-from studio.story.planner import OllamaScenePlanner, PlanningFailed, TemplateScenePlanner
+from studio.story.planner import PlanningFailed, scene_planner
 
 router = story_router("shots")
 
@@ -53,7 +52,7 @@ class ShotRenderEdit(BaseModel):
     motion_prompt: str | None = None
     first_frame: str | None = None
     cut: bool | None = None
-    seed: int | None = Field(None, ge=0, le=BIGINT_MAX)
+    seed: int | None = Field(None, ge=0, le=ID_MAX)
     keyframe_image_id: DbId | None = None
     duration_s: float | None = Field(None, ge=MIN_SHOT_S, le=MAX_SHOT_S)
     dialogue: list[DialogueLine] | None = None
@@ -79,10 +78,8 @@ async def motion_presets() -> list[dict]:
 async def propose_scenes(conn: Connection, settings: AppSettings, project: str,
                          body: ProposalRequest = Body(default_factory=ProposalRequest)) -> dict:
     context = await proposals.story_context(conn, project)
-    planner = (TemplateScenePlanner() if settings.backend == "preview" else OllamaScenePlanner(
-        OllamaClient(settings.ollama_url, text_model=settings.text_model)))
     try:
-        proposal = await planner.propose(context, body.scenes)
+        proposal = await scene_planner(settings).propose(context, body.scenes)
     except PlanningFailed as failure:
         raise HTTPException(502, detail={"message": str(failure), "errors": failure.errors}) from None
     return await proposals.store_proposal(conn, project, proposal.breakdown, proposal.backend, proposal.attempts)

@@ -1,9 +1,11 @@
 """Story to scenes: a planner proposes scenes and shots from the storyline, world and characters.
 
-The LLM planner asks Ollama for JSON in the breakdown's schema; an answer that breaks the rules of
-studio/domain/scene_plan.py goes back to the model with the list of problems, up to `max_attempts`,
-then planning fails naming them. The preview planner is a deterministic template. A proposal is
-stored as a whole and only once valid; accepting it (studio/story/proposals.py) writes the scenes.
+The LLM planners ask for JSON in the breakdown's schema: Ollama through its `format` (the schema
+itself), Echo (when STUDIO_ECHO_URL is set) with the schema in the instructions, as its chat takes no
+format. An answer that breaks the rules of studio/domain/scene_plan.py goes back to the model with
+the list of problems, up to `max_attempts`, then planning fails naming them. The preview planner is
+a deterministic template. A proposal is stored as a whole and only once valid; accepting it
+(studio/story/proposals.py) writes the scenes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from studio.clients.echo import EchoClient
 from studio.clients.ollama import OllamaClient
 from studio.domain.motion_presets import MOTION_PRESETS, SHOT_TYPES
 from studio.domain.scene_plan import MAX_SHOT_S, MIN_SHOT_S, breakdown_errors
@@ -82,30 +85,89 @@ def _prompt(context: StoryContext, scenes: int) -> str:
             "A speaker must be among the shot's characters.")
 
 
-class OllamaScenePlanner:
-    backend = "ollama"
+SYSTEM = "You are an anime storyboard planner. Answer with JSON only."
 
-    def __init__(self, client: OllamaClient, *, model: str | None = None, max_attempts: int = 3):
-        self.client, self.model, self.max_attempts = client, model or client.text_model, max_attempts
+
+def _json_answer(content: str):
+    """The JSON of an answer; a model without a format constraint may wrap it in a ``` fence."""
+    text = content.strip()
+    if text.startswith("```"):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+        text = text.rsplit("```", 1)[0]
+    return json.loads(text)
+
+
+class _CheckedPlanner:
+    """Asks, checks the answer against the rules, and asks again with the problems listed."""
+
+    backend = ""
+
+    def __init__(self, max_attempts: int = 3):
+        self.max_attempts = max_attempts
+
+    def _system(self) -> str:
+        return SYSTEM
+
+    async def _ask(self, messages: list[dict]) -> tuple[str, bool]:
+        """The answer's text, and whether it was cut off."""
+        raise NotImplementedError
 
     async def propose(self, context: StoryContext, scenes: int = 2) -> Proposal:
-        messages = [{"role": "system", "content": "You are an anime storyboard planner. Answer with JSON only."},
+        messages = [{"role": "system", "content": self._system()},
                     {"role": "user", "content": _prompt(context, scenes)}]
         errors: list[str] = []
         for attempt in range(1, self.max_attempts + 1):
-            reply = await self.client.chat(self.model, messages, format_schema=BREAKDOWN_SCHEMA,
-                                           options={"temperature": 0.4})
+            content, truncated = await self._ask(messages)
             try:
-                answer = json.loads(reply.content)
+                answer = _json_answer(content)
                 errors = breakdown_errors(answer, context.cast)
             except json.JSONDecodeError:
-                answer, errors = None, ["the answer is not JSON" + (" (cut off: too long)" if reply.truncated else "")]
+                answer, errors = None, ["the answer is not JSON" + (" (cut off: too long)" if truncated else "")]
             if not errors:
                 return Proposal(answer, self.backend, attempt)
-            messages += [{"role": "assistant", "content": reply.content},
+            messages += [{"role": "assistant", "content": content},
                          {"role": "user", "content": "Your breakdown has these problems:\n- " + "\n- ".join(errors)
                           + "\nAnswer again with the whole corrected breakdown."}]
         raise PlanningFailed(self.max_attempts, errors)
+
+
+class OllamaScenePlanner(_CheckedPlanner):
+    backend = "ollama"
+
+    def __init__(self, client: OllamaClient, *, model: str | None = None, max_attempts: int = 3):
+        super().__init__(max_attempts)
+        self.client, self.model = client, model or client.text_model
+
+    async def _ask(self, messages: list[dict]) -> tuple[str, bool]:
+        reply = await self.client.chat(self.model, messages, format_schema=BREAKDOWN_SCHEMA,
+                                       options={"temperature": 0.4})
+        return reply.content, reply.truncated
+
+
+class EchoScenePlanner(_CheckedPlanner):
+    backend = "echo"
+
+    def __init__(self, client: EchoClient, *, max_attempts: int = 3):
+        super().__init__(max_attempts)
+        self.client = client
+
+    def _system(self) -> str:
+        return (f"{SYSTEM} The JSON is one object that follows this JSON schema:\n"
+                + json.dumps(BREAKDOWN_SCHEMA, separators=(",", ":")))
+
+    async def _ask(self, messages: list[dict]) -> tuple[str, bool]:
+        return await self.client.chat(messages), False
+
+
+def scene_planner(settings) -> "OllamaScenePlanner | EchoScenePlanner | TemplateScenePlanner":
+    """The planner a studio's settings ask for: the template on the preview backend, else Echo when
+    STUDIO_ECHO_URL is set, else Ollama."""
+    if settings.backend == "preview":
+        return TemplateScenePlanner()
+    if settings.echo_url:
+        return EchoScenePlanner(EchoClient(settings.echo_url, model=settings.echo_model,
+                                           ollama_url=settings.ollama_url))
+    return OllamaScenePlanner(OllamaClient(settings.ollama_url, text_model=settings.text_model))
 
 
 class TemplateScenePlanner:

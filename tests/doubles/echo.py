@@ -4,11 +4,15 @@
         EchoClient(echo.url) ...
 
 Chat answers "echo: <last user message>"; enhance answers "<prompt>, <character>, <style>, masterpiece".
-Controls: `fail_next(status)` (the next POST answers that status with {"error": ...}), `healthy`.
+Controls: `fail_next(status)` (the next POST answers that status with {"error": ...}), `healthy`,
+`replies` (a queue of scripted chat answers, one per chat request: a dict is answered as its JSON
+text, a string as it is; the echo answers again once it is empty).
 Records: `requests` ([(path, body)] of every POST).
 """
 
 from __future__ import annotations
+
+import json
 
 from aiohttp import web
 
@@ -20,6 +24,7 @@ class EchoDouble(HttpDouble):
         super().__init__()
         self.requests: list[tuple[str, dict]] = []
         self.healthy = True
+        self.replies: list[dict | str] = []
         self._failures: list[int] = []
 
     def fail_next(self, status: int = 500) -> None:
@@ -44,6 +49,10 @@ class EchoDouble(HttpDouble):
         body, failure = await self._record(request)
         if failure:
             return failure
+        if self.replies:
+            reply = self.replies.pop(0)
+            return web.json_response({"response": reply if isinstance(reply, str) else json.dumps(reply),
+                                      "model": body.get("model")})
         last_user = next((m["content"] for m in reversed(body["messages"]) if m["role"] == "user"), "")
         return web.json_response({"response": f"echo: {last_user}", "model": body.get("model")})
 

@@ -9,7 +9,7 @@ from anime_assets.datasets import approved_images
 from anime_assets.partitions import character_partitions
 from resources.database import StudioDatabase
 from resources.image_generation import ImageGeneratorResource
-from resources.image_review import ImageReviewerResource
+from resources.image_review import ImageReviewerResource, VisionImageReviewerResource
 from resources.lora_trainer import LoraTrainerResource
 from resources.studio_config import StudioConfig
 from studio.datasets import repository as dataset_repo
@@ -17,6 +17,7 @@ from studio.domain.readiness import dataset_readiness
 from studio.training import repository
 from studio.training.checkpoint import plan_training, review_and_record
 from studio.training.dataset import DatasetProblem, dataset_hash, snapshot_inputs, write_snapshot
+from studio.training.vision_captions import caption_with_vision
 
 
 class TrainingDatasetConfig(dg.Config):
@@ -36,17 +37,24 @@ async def _character(conn, slug: str):
 @dg.asset(partitions_def=character_partitions, group_name="training", deps=[approved_images],
           kinds={"kohya", "postgres"})
 async def training_dataset(context: dg.AssetExecutionContext, config: TrainingDatasetConfig,
-                           database: StudioDatabase, studio: StudioConfig) -> dg.MaterializeResult:
+                           database: StudioDatabase, studio: StudioConfig,
+                           image_reviewer: ImageReviewerResource) -> dg.MaterializeResult:
     """The approved images of one character with one caption .txt each and kohya's dataset TOML,
-    under media/training/<slug>/<snapshot>/; its data version is the snapshot's content hash."""
+    under media/training/<slug>/<snapshot>/; its data version is the snapshot's content hash. With the
+    live backend the vision model captions the images it has not captioned before."""
     pool = await database.pool()
     async with pool.acquire() as conn:
         character = await _character(conn, context.partition_key)
         images, architecture = await snapshot_inputs(conn, character, config.image_ids or None)
-    readiness = dataset_readiness(len(images), character.target_images)
-    if not readiness.ready and not config.allow_below_target:
-        raise dg.Failure(f"{character.slug}: {readiness.approved} approved of {readiness.target}; "
-                         f"{readiness.missing} more before training (or set allow_below_target)")
+        readiness = dataset_readiness(len(images), character.target_images)
+        if not readiness.ready and not config.allow_below_target:
+            raise dg.Failure(f"{character.slug}: {readiness.approved} approved of {readiness.target}; "
+                             f"{readiness.missing} more before training (or set allow_below_target)")
+        captions = {}
+        if isinstance(image_reviewer, VisionImageReviewerResource):  # the live backend's vision model
+            images, report = await caption_with_vision(conn, image_reviewer.ollama.get_client(), character,
+                                                       images, studio.media_root, context.log)
+            captions = {"vision_captions_new": report.captioned, "caption_fallbacks": report.fallbacks}
     try:
         snapshot = write_snapshot(studio.media_root, character, images, architecture)
     except DatasetProblem as exc:
@@ -61,6 +69,7 @@ async def training_dataset(context: dg.AssetExecutionContext, config: TrainingDa
             "class_tokens": snapshot.class_tokens, "architecture": architecture,
             "target": readiness.target, "ready": readiness.ready,
             "example_caption": images[0].caption,
+            "vision_captions": sum(i.vision_caption for i in images), **captions,
         },
     )
 

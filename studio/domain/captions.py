@@ -3,6 +3,7 @@
 kohya reads one `.txt` per image; the trigger word comes first so `keep_tokens = 1` keeps it in place
 when captions are shuffled. Tags come from the character's appearance data, narrowed by the image's
 own review: a feature the reviewer found missing is not captioned (a caption describes the picture).
+With the live backend the vision model may name the tags instead (`caption_from_tags`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,25 @@ def trigger_word(slug: str) -> str:
 
 def class_token(appearance: Appearance) -> str:
     return species_name(appearance.species) or "character"
+
+
+MAX_TAGS = 24
+MAX_TAG_CHARS = 60
+
+
+def caption_from_tags(trigger: str, tags: list) -> str:
+    """The trigger word, then a model's tags made safe for kohya: one line, a comma inside a tag (kohya's
+    separator) splits it in two, no empty or repeated tag, none too long, at most MAX_TAGS. ValueError
+    if none is left."""
+    unique: list[str] = []
+    pieces = [piece for tag in tags if isinstance(tag, str) for piece in re.split(r"[,\n\r]+", tag)]
+    for piece in pieces:
+        words = " ".join(piece.split()).strip(" .;:")
+        if words and len(words) <= MAX_TAG_CHARS and words.lower() != trigger and words not in unique:
+            unique.append(words)
+    if not unique:
+        raise ValueError("no usable tag in the answer")
+    return ", ".join([trigger, *unique[:MAX_TAGS]])
 
 
 def build_caption(trigger: str, appearance: Appearance, checklist: list[ChecklistItem] | None = None,

@@ -40,6 +40,7 @@ class TrainingImage:
     file_path: str  # relative to the media root
     sha256: str
     caption: str
+    vision_caption: bool = False  # the caption is the vision model's, kept in training_captions
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,10 @@ def caption_for(character: CharacterContext, review: dict | None) -> str:
 
 
 def training_images(character: CharacterContext, rows: list[dict]) -> list[TrainingImage]:
-    """rows: approved images with id, file_path, sha256, review."""
-    return [TrainingImage(r["id"], r["file_path"], r["sha256"], caption_for(character, r["review"])) for r in rows]
+    """rows: approved images with id, file_path, sha256, review and the vision model's stored caption."""
+    return [TrainingImage(r["id"], r["file_path"], r["sha256"],
+                          r.get("vision_caption") or caption_for(character, r["review"]),
+                          vision_caption=bool(r.get("vision_caption"))) for r in rows]
 
 
 def dataset_hash(images: list[TrainingImage]) -> str:

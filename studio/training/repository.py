@@ -12,9 +12,12 @@ CHECKPOINT_COLUMNS = """id, version, file_path, lora_name, sha256, base_model, a
 
 
 async def approved_rows(conn, character_id: int, image_ids: list[int] | None = None) -> list[dict]:
+    """The approved images, each with the vision model's stored caption (`vision_caption`) if it wrote one."""
     rows = await conn.fetch(
-        "SELECT id, file_path, sha256, review FROM images WHERE character_id = $1 AND status = 'approved' "
-        "AND ($2::bigint[] IS NULL OR id = ANY($2)) ORDER BY id",
+        "SELECT i.id, i.file_path, i.sha256, i.review, tc.caption AS vision_caption FROM images i "
+        "LEFT JOIN training_captions tc ON tc.image_id = i.id "
+        "WHERE i.character_id = $1 AND i.status = 'approved' AND ($2::bigint[] IS NULL OR i.id = ANY($2)) "
+        "ORDER BY i.id",
         character_id, image_ids or None,
     )
     return [dict(r) for r in rows]

@@ -108,8 +108,6 @@ class Settings(BaseSettings):
     code_server_port: int = Field(4266, ge=1, le=65535, description="port of the code location's gRPC code server (`studio up`)")
     # --- tests only -----------------------------------------------------------------------------
     preview_delay_s: float = Field(0.0, ge=0, le=600, description="tests only: seconds each preview item (an image, a training epoch, a shot) is held, so a fault test can kill a run mid-step")
-    # --- tests only -----------------------------------------------------------------------------
-    preview_delay_s: float = Field(0.0, ge=0, le=600, description="tests only: seconds each preview item (an image, a training epoch, a shot) is held, so a fault test can kill a run mid-step")
 
     @field_validator("api_allowed_hosts", mode="before")
     @classmethod

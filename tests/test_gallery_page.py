@@ -139,6 +139,7 @@ async def test_the_complete_state_shows_when_approvals_reach_the_target(served):
     await expect(complete).to_have_text("Dataset complete: 4 of 4 approved, ready for training")
     await expect(page_.locator("#grid > li.tile")).to_have_count(4)  # the approved view followed
     await expect(page_.locator("#summary")).to_have_attribute("data-complete", "true")
+    await expect(page_.locator('button.character[data-character="mika"]')).to_contain_text("4 of 4 approved: complete")
 
 
 @pytest.mark.timeout(90)
@@ -159,3 +160,6 @@ async def test_the_review_page_shows_images_as_a_batch_adds_them(served, db):
     await expect(mika.locator('[data-count="pending"]')).to_have_text("4 pending")
     await page_.keyboard.press("a")  # the page is still driven by keyboard after the update
     await expect(page_.locator("#notice")).to_have_text(f"Approved #{world.a[2]}")  # the first still selected
+    await page_.get_by_role("link", name="Whole dataset in the gallery").click()
+    await expect(page_.get_by_role("heading", name="Gallery: Mika")).to_be_visible()
+    await expect(page_.locator("#grid > li.tile")).to_have_count(7)  # every status, the new image too

@@ -137,7 +137,9 @@ function characterButton(c, pressed, onSelect) {
   progress.setAttribute("aria-hidden", "true");
   const target = document.createElement("span");
   target.className = "target";
-  target.textContent = `${c.approved} of ${c.target} approved`;
+  const complete = c.approved >= c.target;
+  target.textContent = `${c.approved} of ${c.target} approved${complete ? ": complete" : ""}`;
+  button.dataset.complete = String(complete);
   button.append(name, counts, progress, target);
   button.addEventListener("click", () => onSelect(c.character));
   li.append(button);

@@ -90,6 +90,9 @@ async function selectCharacter(slug) {
   state.selected = 0;
   state.rejecting = null;
   els.heading.textContent = `Pending: ${characterName(slug)}`;
+  const gallery = document.getElementById("gallery-link");
+  gallery.querySelector("a").href = `/gallery?${query({ project: state.project, character: slug })}`;
+  gallery.hidden = false;
   await loadPage(true);
 }
 

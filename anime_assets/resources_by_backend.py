@@ -29,7 +29,8 @@ def build_resources(backend: str | None = None, settings: Settings | None = None
     common.update(scene_sound_resources(settings))
     common.update(jellyfin_resources(settings))
     if backend == "preview":
-        return {**common, "image_generator": PreviewImageGeneratorResource(), "image_reviewer": PreviewImageReviewerResource()}
+        return {**common, "image_generator": PreviewImageGeneratorResource(delay_s=settings.preview_delay_s),
+                "image_reviewer": PreviewImageReviewerResource()}
     ollama = OllamaResource(url=settings.ollama_url, vision_model=settings.vision_model,
                             text_model=settings.text_model)
     return {

@@ -18,9 +18,10 @@ class ImageGeneratorResource(dg.ConfigurableResource):
 
 class PreviewImageGeneratorResource(ImageGeneratorResource):
     max_side: int = 512
+    delay_s: float = 0.0  # tests only: STUDIO_PREVIEW_DELAY_S
 
     def get_client(self) -> generators.PreviewImageGenerator:
-        return generators.PreviewImageGenerator(max_side=self.max_side)
+        return generators.PreviewImageGenerator(max_side=self.max_side, delay_s=self.delay_s)
 
 
 class ComfyImageGeneratorResource(ImageGeneratorResource):

@@ -24,13 +24,14 @@ class LoraTrainerResource(dg.ConfigurableResource):
     accelerate_config: str = ""
     python: str = sys.executable  # runs the Pipes launcher and the preview trainer
     sample_count: int = 3
+    preview_delay_s: float = 0.0  # tests only (STUDIO_PREVIEW_DELAY_S): each preview epoch takes this longer
 
     def base_model_path(self, checkpoint: str) -> Path:
         return Path(self.checkpoint_dir or ".").resolve() / checkpoint
 
     def command(self, plan: TrainingPlan) -> list[str]:
         if self.backend == "preview":
-            return preview_command(plan, python=self.python)
+            return preview_command(plan, python=self.python, epoch_delay_s=self.preview_delay_s)
         if not self.sd_scripts_dir:
             raise ValueError("sd_scripts_dir (STUDIO_KOHYA_DIR) is not set: the live trainer needs kohya sd-scripts")
         install = KohyaInstall(sd_scripts_dir=Path(self.sd_scripts_dir), accelerate=self.accelerate,
@@ -41,7 +42,7 @@ class LoraTrainerResource(dg.ConfigurableResource):
 def training_resources(backend: str, settings) -> dict:
     """The trainer and the Pipes client that runs our launcher, for either backend."""
     if backend == "preview":
-        trainer = LoraTrainerResource(backend="preview", rank=2, epochs=2)
+        trainer = LoraTrainerResource(backend="preview", rank=2, epochs=2, preview_delay_s=settings.preview_delay_s)
     else:
         trainer = LoraTrainerResource(
             backend="live", rank=settings.lora_rank, alpha=settings.lora_rank / 2, epochs=settings.lora_epochs,

@@ -21,9 +21,10 @@ from studio.preview.character_image import draw_character, encode_png
 class PreviewImageGenerator:
     backend = "preview"
 
-    def __init__(self, max_side: int = 512):
+    def __init__(self, max_side: int = 512, delay_s: float = 0.0):
         # Preview pictures are small: they stand in for the real thing, they are not the real thing.
         self.max_side = max_side
+        self.delay_s = delay_s  # tests only (STUDIO_PREVIEW_DELAY_S): a job a fault test can kill mid-way
 
     def session(self) -> contextlib.AbstractAsyncContextManager:
         return contextlib.nullcontext()  # nothing to share for a local backend
@@ -36,6 +37,7 @@ class PreviewImageGenerator:
             draw_character, request.appearance, seed=request.seed, width=width, height=height,
             name=request.character,
         )
+        await asyncio.sleep(self.delay_s)
         return GeneratedImage(data=encode_png(picture), seed=request.seed, backend="preview",
                               checkpoint=f"preview:{request.style.checkpoint}")
 

@@ -90,9 +90,10 @@ def live_command(plan: TrainingPlan, kohya: KohyaInstall) -> list[str]:
             "--sdpa", "--gradient_checkpointing", *kohya.extra_args]
 
 
-def preview_command(plan: TrainingPlan, python: str = sys.executable) -> list[str]:
+def preview_command(plan: TrainingPlan, python: str = sys.executable, epoch_delay_s: float = 0.0) -> list[str]:
+    delay = ["--epoch_delay_s", f"{epoch_delay_s:g}"] if epoch_delay_s else []
     return [python, "-m", "studio.training.preview_trainer", "--architecture", plan.architecture,
-            *trainer_args(plan)]
+            *trainer_args(plan), *delay]
 
 
 def trainer_environment(base: dict[str, str]) -> dict[str, str]:

@@ -41,6 +41,8 @@ def _args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--save_precision", default="fp16")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--network_train_unet_only", action="store_true")
+    # Not kohya's: tests only (STUDIO_PREVIEW_DELAY_S), a training a fault test can kill mid-epoch.
+    parser.add_argument("--epoch_delay_s", type=float, default=0.0)
     args, _ignored = parser.parse_known_args(argv)  # kohya flags that change nothing on the CPU
     return args
 
@@ -95,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     step = 0
     for epoch in range(1, args.max_train_epochs + 1):
         print(f"\nepoch {epoch}/{args.max_train_epochs}", flush=True)
+        time.sleep(args.epoch_delay_s)
         for _ in range(steps_per_epoch):
             step += 1
             elapsed = time.time() - started

@@ -7,7 +7,8 @@ Pipes log lines (one per epoch, and every `log_every_steps` steps) and the loss 
 file facts become the materialization's metadata. Exit 0 is not success: the trainer's file must
 read back as safetensors; only then is it moved to `final_path` (one rename, same filesystem). On
 failure the temporary folder is removed, a JSON report (exit code, the real error, the last lines)
-is written to `failure_report` and the launcher exits 1.
+is written to `failure_report` and the launcher exits 1. When the run that started it dies, the
+trainer is stopped (studio/training/supervisor.py) and only the temporary folder is removed.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ def launch(pipes: PipesContext) -> int:
     lines = list(progress.last_lines)
     base = {"exit_code": outcome.exit_code, "last_lines": lines[-15:], "steps": progress.last_step,
             "loss_curve": progress.loss_curve()}
+    if outcome.orphaned:
+        # The run that started us is dead: nobody reads a report; leave nothing behind.
+        shutil.rmtree(temp_dir, ignore_errors=True)
+        return 1
     if outcome.stopped_by is not None:
         pipes.log.warning(f"training stopped by signal {outcome.stopped_by}; the trainer's group was ended")
         return _fail(extras, temp_dir, {**base, "error": f"training was stopped (signal {outcome.stopped_by})"})

@@ -3,7 +3,9 @@
 kohya's `accelerate launch` starts train_network.py as a child: SIGTERM to the launcher's PID alone
 kills the launcher and the child trains on to the end, writing its files. So the trainer is started
 in a session of its own and every signal goes to the whole process group, and when the top process
-has ended, whatever is left of its group is ended too.
+has ended, whatever is left of its group is ended too. A SIGKILLed run sends no signal at all: when the
+process that started us is gone the trainer is stopped the same way, so a dead run's training never
+goes on beside the next run that got the GPU.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class TrainerOutcome:
     stopped_by: int | None  # the signal we forwarded, when we were asked to stop
     progress: TrainingProgress
     seconds: float
+    orphaned: bool = False  # stopped because the process that started us died
 
 
 def signal_group(pgid: int, signum: int) -> None:
@@ -55,6 +58,7 @@ def run_trainer(command: list[str], *, env: dict[str, str], progress: TrainingPr
     after `grace_s`); the outcome then says which signal stopped it.
     """
     started = time.monotonic()
+    parent = os.getppid()
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                env=env, cwd=cwd, start_new_session=True)
     stop: dict[str, float | int] = {}
@@ -84,6 +88,9 @@ def run_trainer(command: list[str], *, env: dict[str, str], progress: TrainingPr
                     progress.add(event)
                     on_event(event)
             now = time.monotonic()
+            if os.getppid() != parent and "signal" not in stop:
+                stop.update(signal=signal.SIGTERM, at=now, orphaned=True)
+                signal_group(process.pid, signal.SIGTERM)
             if "at" in stop and now - stop["at"] > grace_s:
                 signal_group(process.pid, signal.SIGKILL)
             if exited_at is None and process.poll() is not None:
@@ -103,4 +110,4 @@ def run_trainer(command: list[str], *, env: dict[str, str], progress: TrainingPr
         progress.add(event)
         on_event(event)
     return TrainerOutcome(exit_code=process.returncode, stopped_by=stop.get("signal"), progress=progress,
-                          seconds=time.monotonic() - started)
+                          seconds=time.monotonic() - started, orphaned=bool(stop.get("orphaned")))

@@ -20,6 +20,7 @@ import asyncpg
 from PIL import Image
 
 from studio.datasets import repository as repo
+from studio.db.retry import DATABASE_AWAY, in_transaction
 from studio.review.automatic_decision import record_automatic_review
 from studio.review.decisions import feedback_counts
 from studio.autonomy.provenance import provenance, record_parameters
@@ -90,7 +91,24 @@ def _seed(character: str, index: int) -> int:
     return int.from_bytes(digest[:6], "big")  # within every sampler's seed range
 
 
-async def run_batch(
+async def run_batch(pool: asyncpg.Pool, character: CharacterContext, *args, log: logging.Logger | None = None,
+                    **kwargs) -> BatchReport:
+    """One batch (arguments as `_run_batch`) under the character's batch lock; a batch of the character
+    that a dead run left `started` is marked failed first, so its history never shows it running."""
+    log = log or logging.getLogger(__name__)
+    async with pool.acquire() as lock_conn:
+        await repo.lock_batches(lock_conn, character)
+        try:
+            interrupted = await repo.fail_interrupted(lock_conn, character.id)
+            if interrupted:
+                log.warning("%s: the batches of runs %s stopped mid-way; marked failed", character.slug,
+                            ", ".join(interrupted))
+            return await _run_batch(pool, character, *args, log=log, **kwargs)
+        finally:
+            await repo.unlock_batches(lock_conn, character)
+
+
+async def _run_batch(
     pool: asyncpg.Pool,
     character: CharacterContext,
     generator: ImageGenerator,
@@ -134,8 +152,8 @@ async def run_batch(
         eta = f", about {progress.eta_s:.0f} s left" if progress.eta_s else ""
         log.info(progress_line(PROGRESS_STEP, progress, outcome) + eta)
         if run_id:
-            async with pool.acquire() as conn:
-                await record_progress(conn, run_id, PROGRESS_STEP, done, dict(report.counts), outcome)
+            await in_transaction(pool, lambda conn: record_progress(conn, run_id, PROGRESS_STEP, done,
+                                                                    dict(report.counts), outcome), log=log)
 
     def request_for(index: int) -> GenerationRequest:
         seed = _seed(character.slug, seed_offset + index)
@@ -176,7 +194,8 @@ async def run_batch(
                 try:
                     await finished
                 except Exception as exc:
-                    # A permanent refusal (a bad workflow, a missing model) would repeat for every job.
+                    # A permanent refusal (a bad workflow, a missing model, a database gone) would repeat
+                    # for every job.
                     if getattr(exc, "permanent", False):
                         raise
                     log.error("image generation failed: %s", exc)
@@ -190,13 +209,16 @@ async def run_batch(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            async with pool.acquire() as conn:
-                await repo.finish_history(conn, history_id, status="failed", counts=report.counts,
-                                          gpu_seconds=report.gpu_seconds, error=str(exc)[:2000])
+            try:
+                async with pool.acquire() as conn:
+                    await repo.finish_history(conn, history_id, status="failed", counts=report.counts,
+                                              gpu_seconds=report.gpu_seconds, error=str(exc)[:2000])
+            except DATABASE_AWAY as away:
+                # Not worth hiding why the batch failed: the next batch marks this one failed.
+                log.warning("could not record the batch as failed (%s)", away)
             raise
-    async with pool.acquire() as conn:
-        await repo.finish_history(conn, history_id, status="succeeded", counts=report.counts,
-                                  gpu_seconds=report.gpu_seconds)
+    await in_transaction(pool, lambda conn: repo.finish_history(
+        conn, history_id, status="succeeded", counts=report.counts, gpu_seconds=report.gpu_seconds), log=log)
     return report
 
 
@@ -215,27 +237,33 @@ async def _register_and_review(pool, character, image: GeneratedImage, reviewer,
     sha = hashlib.sha256(image.data).hexdigest()
     relative = f"datasets/{character.slug}/images/{sha[:20]}.png"
     await asyncio.to_thread(write_atomically, media_root / relative, image.data)
-    async with pool.acquire() as conn:
-        image_id = await repo.register_image(
-            conn, character_id=character.id, file_path=relative, sha256=sha, phash=phash,
-            width=picture.width, height=picture.height, prompt=report.prompt,
-            negative=report.negative_prompt, image=image, run_id=run_id,
-        )
-    if image_id is None:
-        report.counts["duplicates"] += 1
-        return "duplicate"
-    report.image_ids.append(image_id)
     try:
         review = await reviewer.review(image.data, character, log)
     except Exception as exc:  # a reviewer failure sends the image to a person, never approves it
         review = ReviewResult(quality_score=0.0, solo=False, backend=reviewer.backend,
                               error=f"reviewer failed: {exc}")
+    decision = decide(review, is_human=character.appearance.is_human)
+
+    async def register_reviewed(conn) -> int | None:
+        # The row, its review and its event in one transaction: a database lost in between keeps none.
+        image_id = await repo.register_image(
+            conn, character_id=character.id, file_path=relative, sha256=sha, phash=phash,
+            width=picture.width, height=picture.height, prompt=report.prompt,
+            negative=report.negative_prompt, image=image, run_id=run_id,
+        )
+        if image_id is None:  # these bytes are stored: by an earlier try whose COMMIT answer was lost?
+            return await repo.registered_by(conn, sha, image, run_id)
+        await record_automatic_review(conn, image_id, review, decision)
+        return image_id
+
+    image_id = await in_transaction(pool, register_reviewed, log=log)
+    if image_id is None:
+        report.counts["duplicates"] += 1
+        return "duplicate"
+    report.image_ids.append(image_id)
     if review.error:
         report.review_errors[review.error] += 1
         log.warning("image %s left for a person: %s", image_id, review.error)
-    decision = decide(review, is_human=character.appearance.is_human)
-    async with pool.acquire() as conn:
-        await record_automatic_review(conn, image_id, review, decision)
     report.counts[decision] += 1
     report.timings.append((image_id, submitted, time.perf_counter()))
     return decision

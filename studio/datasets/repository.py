@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from studio.datasets.models import CharacterContext, GeneratedImage, StyleParams
 from studio.domain.appearance import Appearance
 
@@ -42,6 +44,35 @@ async def next_seed_offset(conn, character_id: int) -> int:
     )
 
 
+class BatchBusy(RuntimeError):
+    pass
+
+
+def _batch_lock_id(character_id: int) -> int:
+    return int.from_bytes(hashlib.sha256(f"dataset_images:{character_id}".encode()).digest()[:8], "big", signed=True)
+
+
+async def lock_batches(conn, character: CharacterContext) -> None:
+    """Held on its own connection for a whole batch: one batch of a character at a time (two would draw
+    the same seeds), and a crash closes the connection and frees it."""
+    if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _batch_lock_id(character.id)):
+        raise BatchBusy(f"character {character.slug!r} has a dataset batch running in another run")
+
+
+async def unlock_batches(conn, character: CharacterContext) -> None:
+    await conn.execute("SELECT pg_advisory_unlock($1)", _batch_lock_id(character.id))
+
+
+async def fail_interrupted(conn, character_id: int) -> list[str]:
+    """With the character's lock held, a batch still `started` belongs to a run that died: mark it failed."""
+    rows = await conn.fetch(
+        """UPDATE generation_history SET status = 'failed', error = 'interrupted: the run stopped mid-batch',
+                  finished_at = now()
+            WHERE character_id = $1 AND status = 'started' RETURNING coalesce(dagster_run_id, '') AS run_id""",
+        character_id)
+    return [r["run_id"] for r in rows]
+
+
 async def start_history(conn, character_id: int, requested: int, backend: str, run_id: str | None) -> int:
     return await conn.fetchval(
         "INSERT INTO generation_history (character_id, requested, backend, dagster_run_id) "
@@ -76,3 +107,12 @@ async def register_image(conn, *, character_id: int, file_path: str, sha256: str
         image.checkpoint, image.lora, image.workflow_hash, image.comfy_prompt_id, image.gpu_seconds,
         image.backend, run_id,
     )
+
+
+async def registered_by(conn, sha256: str, image: GeneratedImage, run_id: str | None) -> int | None:
+    """The id of the image these bytes were registered as by this very job (same run, seed and prompt),
+    None when another image holds them: a true duplicate."""
+    return await conn.fetchval(
+        """SELECT id FROM images WHERE sha256 = $1 AND seed = $2 AND dagster_run_id IS NOT DISTINCT FROM $3
+                                   AND comfy_prompt_id IS NOT DISTINCT FROM $4""",
+        sha256, image.seed, run_id, image.comfy_prompt_id)

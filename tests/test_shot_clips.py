@@ -184,3 +184,54 @@ async def test_a_run_killed_mid_scene_resumes_without_redoing_finished_shots(db_
         if process.is_alive():
             process.kill()
         await pool.close()
+
+
+class _HeldRenderer(PreviewShotRenderer):
+    """Holds the third shot until cancelled, after telling the test it is in flight."""
+
+    def __init__(self, in_flight: asyncio.Event):
+        super().__init__(width=SIZE[0], height=SIZE[1], fps=12)
+        self.in_flight = in_flight
+
+    async def render(self, shot, start_frame, anchor, out, log):
+        if shot.key == "k03":
+            self.in_flight.set()
+            await asyncio.sleep(60)
+        return await super().render(shot, start_frame, anchor, out, log)
+
+
+async def test_a_stopped_render_leaves_no_shot_rendering_and_the_next_one_goes_on_from_there(db_url, tmp_path):
+    pool, keys = await _prepare(db_url, tmp_path, shots=4)
+    try:
+        in_flight = asyncio.Event()
+        task = asyncio.create_task(render_scene(pool, "harbour-night", _HeldRenderer(in_flight), tmp_path, log=LOG))
+        await asyncio.wait_for(in_flight.wait(), 60)
+        task.cancel()  # what stopping the Dagster run does to the asset's coroutine
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        rows = await pool.fetch("SELECT status, render_error FROM shots ORDER BY position")
+        assert [r["status"] for r in rows] == ["rendered", "rendered", "planned", "planned"]
+        assert rows[2]["render_error"].startswith("interrupted: the run was stopped")
+        report = await render_scene(pool, "harbour-night", renderer(), tmp_path, log=LOG)
+        assert report.interrupted == [] and report.skipped == keys[:2] and report.rendered == keys[2:]
+    finally:
+        await pool.close()
+
+
+async def test_each_shot_logs_the_time_left_and_the_runs_api_sees_the_scene_advance(db_url, tmp_path, caplog):
+    pool, keys = await _prepare(db_url, tmp_path, shots=3)
+    try:
+        with caplog.at_level(logging.INFO, logger=LOG.name):
+            await render_scene(pool, "harbour-night", renderer(), tmp_path, log=LOG, run_id="run-1")
+        lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("shot ")]
+        assert [line.split(":")[0] for line in lines] == [f"shot {i}/3 {k}" for i, k in enumerate(keys, 1)]
+        assert all(" s left" in line or " min left" in line for line in lines[:2])
+        assert lines[2].endswith("scene done")
+        step = await pool.fetchrow("SELECT done, total, counts, last_item FROM run_progress "
+                                   "WHERE dagster_run_id = 'run-1' AND step = 'shot_clips'")
+        assert (step["done"], step["total"], step["counts"], step["last_item"]) == \
+               (3, 3, {"rendered": 3}, f"{keys[2]}: rendered")
+        await render_scene(pool, "harbour-night", renderer(), tmp_path, log=LOG, run_id="run-2")
+        assert await pool.fetchval("SELECT counts FROM run_progress WHERE dagster_run_id = 'run-2'") == {"kept": 3}
+    finally:
+        await pool.close()

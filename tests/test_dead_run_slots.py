@@ -7,13 +7,11 @@ reaper runs as the daemon would run it, here every second instead of every ten.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -22,41 +20,15 @@ import yaml
 
 from sensors.dead_run_sensor import dead_run_sensor, reap_dead_runs
 from studio.dagster_home import TEMPLATE, initialize_pools
-from studio.db.embedded import ensure_database
+from tests.dagster_pg_home import dagster_home, wait_for, waiting_runs
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def dagster_home(tmp_path: Path, server_url: str) -> Path:
-    """A DAGSTER_HOME like `studio dagster-init` writes, on a fresh database of the test server."""
-    name = f"dagster_{uuid.uuid4().hex[:8]}"
-    asyncio.run(ensure_database(server_url, name))
-    host = server_url.partition("host=")[2]
-    config = yaml.safe_load(TEMPLATE.read_text())
-    config["storage"] = {"postgres": {"postgres_url": f"postgresql+psycopg2://postgres@/{name}?host={host}"}}
-    home = tmp_path / "dagster"
-    home.mkdir()
-    (home / "dagster.yaml").write_text(yaml.safe_dump(config))
-    return home
 
 
 def start_worker(home: Path, marker: Path, hold_s: float) -> subprocess.Popen:
     env = {**os.environ, "DAGSTER_HOME": str(home)}
     return subprocess.Popen([sys.executable, "-m", "tests.dagster_gpu_worker", str(marker), str(hold_s)],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def wait_for(condition, timeout_s: float, step_s: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step_s)
-    return False
-
-
-def waiting_runs(instance) -> set[str]:
-    return {step.run_id for step in instance.event_log_storage.get_concurrency_info("gpu").pending_steps}
 
 
 @pytest.fixture

@@ -70,6 +70,14 @@ async function showImage(img, url) {
 // Polling, not server-sent events: an EventSource cannot send the bearer token that a person outside
 // the trusted networks needs.
 const POLL_MS = Math.max(200, Number(new URLSearchParams(location.search).get("poll")) || 5000);
+// Every character's counts are an aggregate over all images: refreshed when a poll saw a change, else
+// only every COUNTS_EVERY polls.
+const COUNTS_EVERY = 6;
+
+// Runs `poll` (async) every POLL_MS, one at a time, for as long as the page is open.
+function pollForever(poll) {
+  setTimeout(() => poll().finally(() => pollForever(poll)), POLL_MS);
+}
 
 function fmtScore(score) {
   return typeof score === "number" ? score.toFixed(2) : "–";

@@ -51,8 +51,12 @@ async function loadCharacters() {
   return true;
 }
 
+// Whether the summary moved since it was last shown; only then is it drawn again (an open batch list
+// is not replaced under the pointer).
 async function loadSummary() {
-  const summary = await api("GET", `/api/gallery/${encodeURIComponent(state.character)}`);
+  const character = state.character;
+  const summary = await api("GET", `/api/gallery/${encodeURIComponent(character)}`);
+  if (character !== state.character || JSON.stringify(summary) === JSON.stringify(state.summary)) return false;
   state.summary = summary;
   els.summary.hidden = false;
   els.summary.dataset.complete = String(summary.complete);
@@ -67,6 +71,7 @@ async function loadSummary() {
   els.summaryCounts.textContent = `${summary.pending} pending · ${summary.rejected} rejected · ` +
     `${summary.uploaded} uploaded · ${summary.batches.length} batches · ${summary.gpu_seconds.toFixed(1)} GPU s`;
   fillBatches(summary.batches);
+  return true;
 }
 
 function fillBatches(batches) {
@@ -252,22 +257,20 @@ els.more.addEventListener("click", () => loadPage());
 
 // ---- Live counts -------------------------------------------------------------------------------
 
-// Polled every POLL_MS (client.js): when a batch adds images or a person decides,
-// the counts, the complete state and the first page follow; a person deep in "Load more" is not moved.
+// Polled every POLL_MS (client.js): the shown character's summary is cheap (one character's rows); when
+// it moved (a batch added images, a person decided), the first page and every character's counts follow.
+// A person deep in "Load more", or looking at one image, is not moved.
+let polls = 0;
+
 async function poll() {
+  polls += 1;
   try {
-    const moved = await loadCharacters();
-    if (moved && state.character) {
-      await loadSummary();
-      if (!els.viewer.open && state.items.length <= PAGE_SIZE) await loadPage(true);
-    }
+    const moved = state.character ? await loadSummary() : false;
+    if (moved && !els.viewer.open && state.items.length <= PAGE_SIZE) await loadPage(true);
+    if (moved || polls % COUNTS_EVERY === 0) await loadCharacters();
   } catch (err) {
     notify(`Could not refresh: ${err.message}`, "error");
   }
-}
-
-function pollForever() {
-  setTimeout(() => poll().finally(pollForever), POLL_MS);
 }
 
 showFilters();
@@ -275,5 +278,5 @@ loadCharacters().catch((err) => notify(`Could not load characters: ${err.message
   const known = state.characters.some((c) => c.character === state.character);
   if (known) selectCharacter(state.character);
   else if (state.characters.length === 1) selectCharacter(state.characters[0].character);
-  pollForever();
+  pollForever(poll);
 });

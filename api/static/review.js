@@ -362,10 +362,17 @@ function onKey(e) {
 
 // Polled every POLL_MS (client.js). Images a batch adds come after the last one shown (the queue is in
 // id order), so a poll asks only for those; while more pages wait behind "Load more", they come with it.
+let polls = 0;
+
 async function pollNewImages() {
-  await loadCounts();
+  polls += 1;
+  if (await appendNewImages() || polls % COUNTS_EVERY === 0) await loadCounts();
+}
+
+// How many pending images of the shown character arrived since the last one shown.
+async function appendNewImages() {
   const character = state.character;
-  if (!character || state.next || state.busy) return;
+  if (!character || state.next || state.busy) return 0;
   const seq = state.loadSeq;
   const last = state.items.length ? state.items[state.items.length - 1].id : null;
   let page;
@@ -374,20 +381,17 @@ async function pollNewImages() {
       character, project: state.project, status: "pending", limit: PAGE_SIZE, after: last,
     })}`);
   } catch {
-    return; // the next poll tries again; a page that stays broken says so through loadCounts
+    return 0; // the next poll tries again; a service that stays away is reported by loadCounts
   }
-  if (seq !== state.loadSeq || character !== state.character) return;
+  if (seq !== state.loadSeq || character !== state.character) return 0;
   const known = new Set(state.items.map((i) => i.id));
   const fresh = page.items.filter((i) => !known.has(i.id));
-  if (!fresh.length) return;
+  if (!fresh.length) return 0;
   state.items = state.items.concat(fresh);
   state.next = page.next ?? null;
   renderGrid();
   notify(`${fresh.length}${state.next ? "+" : ""} new for ${characterName(character)}`);
-}
-
-function pollForever() {
-  setTimeout(() => pollNewImages().finally(pollForever), POLL_MS);
+  return fresh.length;
 }
 
 // ---- Start -------------------------------------------------------------------------------------
@@ -401,5 +405,5 @@ loadCounts().then(() => {
   } else if (state.characters.length === 1) {
     selectCharacter(state.characters[0].character);
   }
-  pollForever();
+  pollForever(pollNewImages);
 });

@@ -27,8 +27,7 @@ from studio.shots.keyframes import ensure_keyframes
 from studio.shots.render_scene import render_scene
 from studio.shots.renderers import FramePackShotRenderer, PreviewShotRenderer
 from studio.clients.comfyui import ComfyUIClient
-from tests.doubles.comfyui import ComfyUIDouble
-from tests.framepack_info import FRAMEPACK_MODEL, framepack_video, installed_models
+from tests.framepack_info import FRAMEPACK_MODEL, framepack_double
 from tests.shot_scene import make_scene
 
 LOG = logging.getLogger("bench_shots")
@@ -61,10 +60,8 @@ async def _chain_figures(url: str, media: Path) -> dict[str, float]:
 
 async def _overhead(url: str, media: Path, shots: int = 4) -> float:
     pool = await create_pool(url, max_size=4)
-    double = ComfyUIDouble(job_seconds=1.0)
-    double.render_video = framepack_video(double)
-    for class_type, input_name, name in installed_models():
-        double.install(class_type, input_name, name)
+    double = framepack_double()
+    double.job_seconds = 1.0
     try:
         async with pool.acquire() as conn:
             await conn.execute("TRUNCATE projects CASCADE")

@@ -40,6 +40,10 @@ def reap_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     """The ids of the runs whose slots were freed now (finished runs' or dead runs')."""
     if not instance.event_log_storage.supports_global_concurrency_limits:
         return []
+    if instance.run_launcher.supports_check_run_worker_health:
+        # Run monitoring asks such a launcher (deploy/: Docker) about its workers. Their processes live
+        # in other containers or on other hosts, where a pid seen from here proves nothing.
+        return []
     freed = []
     for run_id in sorted(_runs_in_pools(instance)):
         run = instance.get_run_by_id(run_id)

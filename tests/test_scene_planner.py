@@ -1,6 +1,7 @@
 """The scene planner against the Ollama double (valid, invalid-then-fixed, always invalid) and the
 template planner; proposals are written only whole and valid."""
 
+import contextlib
 import copy
 import json
 
@@ -30,6 +31,16 @@ GOOD = {"scenes": [{
     ]}]}
 
 
+def _broken(change) -> dict:
+    breakdown = copy.deepcopy(GOOD)
+    change(breakdown["scenes"][0])
+    return breakdown
+
+
+UNKNOWN_CHARACTER = _broken(lambda scene: scene["shots"][1].update(characters=["bob"]))
+WRONG_LENGTH = _broken(lambda scene: scene.update(target_duration_s=30))
+
+
 @pytest.fixture
 def imported(studio_env, db_url):
     assert studio(["import", str(EXAMPLE_SPEC)]) == 0
@@ -46,28 +57,39 @@ async def test_a_valid_answer_is_a_proposal_at_the_first_attempt(imported, db):
     assert "mika" in request["messages"][-1]["content"] and "close_up" in request["messages"][-1]["content"]
 
 
-async def test_an_invalid_answer_goes_back_with_its_errors_and_the_fix_is_taken(imported, db):
-    context = await story_context(db, "lantern-harbor")
-    bad = copy.deepcopy(GOOD)
-    bad["scenes"][0]["shots"][1]["characters"] = ["bob"]
-    with OllamaDouble() as ollama:
-        ollama.replies.extend(["malformed", bad, GOOD])
-        proposal = await OllamaScenePlanner(OllamaClient(ollama.url)).propose(context)
-        requests = ollama.requests
-    assert proposal.attempts == 3
-    assert "the answer is not JSON" in requests[1]["messages"][-1]["content"]
-    assert "scenes[0].shots[1].characters[0]: 'bob' is not a character" in requests[2]["messages"][-1]["content"]
+@contextlib.contextmanager
+def planner_with_replies(backend: str, replies: list):
+    """A planner of `backend` whose model answers `replies` in turn; yields it and the chat requests' messages."""
+    if backend == "ollama":
+        with OllamaDouble() as ollama:
+            ollama.replies.extend(replies)
+            yield OllamaScenePlanner(OllamaClient(ollama.url)), lambda: [r["messages"] for r in ollama.requests]
+    else:
+        with EchoDouble() as echo:
+            echo.replies.extend(replies)
+            yield EchoScenePlanner(EchoClient(echo.url)), lambda: [body["messages"] for _, body in echo.requests]
 
 
-async def test_always_invalid_fails_clearly_and_writes_nothing(imported, db):
+@pytest.mark.parametrize("backend", ["ollama", "echo"])
+async def test_an_invalid_answer_goes_back_with_its_errors_and_the_fix_is_taken(imported, db, backend):
     context = await story_context(db, "lantern-harbor")
-    bad = copy.deepcopy(GOOD)
-    bad["scenes"][0]["target_duration_s"] = 30
+    with planner_with_replies(backend, ["Sure! Here are the scenes.", UNKNOWN_CHARACTER, GOOD]) as (planner, sent):
+        proposal = await planner.propose(context)
+        messages = sent()
+    assert (proposal.attempts, proposal.backend) == (3, backend)
+    assert "the answer is not JSON" in messages[1][-1]["content"]
+    assert "scenes[0].shots[1].characters[0]: 'bob' is not a character" in messages[2][-1]["content"]
+    assert json.loads(messages[2][-2]["content"]) == UNKNOWN_CHARACTER  # its own answer goes back with them
+
+
+@pytest.mark.parametrize("backend", ["ollama", "echo"])
+async def test_always_invalid_fails_clearly_and_writes_nothing(imported, db, backend):
+    context = await story_context(db, "lantern-harbor")
     scenes_before = await db.fetchval("SELECT count(*) FROM scenes")
-    with OllamaDouble(answer=lambda request: bad) as ollama:
+    with planner_with_replies(backend, [WRONG_LENGTH] * 4) as (planner, sent):
         with pytest.raises(PlanningFailed, match="no valid breakdown in 3 attempts.*target_duration_s is 30 s"):
-            await OllamaScenePlanner(OllamaClient(ollama.url)).propose(context)
-        assert len(ollama.requests) == 3
+            await planner.propose(context)
+        assert len(sent()) == 3
     assert await db.fetchval("SELECT count(*) FROM scenes") == scenes_before
     assert await db.fetchval("SELECT count(*) FROM scene_proposals") == 0
 
@@ -109,32 +131,6 @@ async def test_echo_plans_when_configured_and_its_fenced_valid_answer_is_taken(i
     assert (proposal.attempts, proposal.backend, proposal.breakdown) == (1, "echo", GOOD)
     assert path == "/api/echo/chat" and json.dumps(BREAKDOWN_SCHEMA, separators=(",", ":")) in body["messages"][0]["content"]
     assert "close_up" in body["messages"][-1]["content"]
-
-
-async def test_echo_invalid_answers_go_back_with_their_errors_until_fixed(imported, db):
-    context = await story_context(db, "lantern-harbor")
-    bad = copy.deepcopy(GOOD)
-    bad["scenes"][0]["shots"][1]["characters"] = ["bob"]
-    with EchoDouble() as echo:
-        echo.replies.extend(["Sure! Here are the scenes.", bad, GOOD])
-        proposal = await EchoScenePlanner(EchoClient(echo.url)).propose(context)
-        bodies = [body for _, body in echo.requests]
-    assert proposal.attempts == 3
-    assert "the answer is not JSON" in bodies[1]["messages"][-1]["content"]
-    assert "scenes[0].shots[1].characters[0]: 'bob' is not a character" in bodies[2]["messages"][-1]["content"]
-    assert bodies[2]["messages"][-2] == {"role": "assistant", "content": json.dumps(bad)}
-
-
-async def test_echo_always_invalid_fails_clearly_and_writes_nothing(imported, db):
-    context = await story_context(db, "lantern-harbor")
-    bad = copy.deepcopy(GOOD)
-    bad["scenes"][0]["target_duration_s"] = 30
-    with EchoDouble() as echo:
-        echo.replies.extend([bad] * 3)
-        with pytest.raises(PlanningFailed, match="no valid breakdown in 3 attempts.*target_duration_s is 30 s"):
-            await EchoScenePlanner(EchoClient(echo.url)).propose(context)
-        assert len(echo.requests) == 3
-    assert await db.fetchval("SELECT count(*) FROM scene_proposals") == 0
 
 
 async def test_echo_unreachable_is_said_so_and_the_preview_backend_keeps_its_template(imported, db):

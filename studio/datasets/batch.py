@@ -105,7 +105,11 @@ async def run_batch(pool: asyncpg.Pool, character: CharacterContext, *args, log:
                             ", ".join(interrupted))
             return await _run_batch(pool, character, *args, log=log, **kwargs)
         finally:
-            await repo.unlock_batches(lock_conn, character)
+            try:
+                await repo.unlock_batches(lock_conn, character)
+            except (*DATABASE_AWAY, asyncpg.InterfaceError) as away:
+                # The lock's connection died (the database restarted) and took its session lock along.
+                log.warning("%s: the batch lock's connection was lost (%s)", character.slug, away)
 
 
 async def _run_batch(

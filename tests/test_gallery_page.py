@@ -8,13 +8,16 @@ made elsewhere reach the target; on the review page, an image a batch adds shows
 
 from __future__ import annotations
 
+import secrets
+import time
 from urllib.parse import urlsplit
 
 import httpx
+import jwt
 import pytest
 
 from api.app import create_app
-from studio.settings import load_settings
+from studio.settings import load_settings, settings_for
 from tests.api_server import serve_api
 from tests.browser import async_playwright, launch_chromium
 from tests.gallery_seed import BATCH_A, CHECKPOINT, seed_gallery
@@ -163,3 +166,35 @@ async def test_the_review_page_shows_images_as_a_batch_adds_them(served, db):
     await page_.get_by_role("link", name="Whole dataset in the gallery").click()
     await expect(page_.get_by_role("heading", name="Gallery: Mika")).to_be_visible()
     await expect(page_.locator("#grid > li.tile")).to_have_count(7)  # every status, the new image too
+
+
+@pytest.mark.timeout(90)
+async def test_a_token_user_opens_the_gallery_and_sees_every_image(db, db_url, tmp_path):
+    """Outside the trusted networks: the page is served without a token, and every request it makes,
+    thumbnails and the full-size file included, carries the one handed over in the fragment."""
+    from playwright.async_api import expect
+
+    secret = secrets.token_urlsafe(32)
+    home = tmp_path / "home"
+    world = await seed_gallery(db, home / "media")
+    token = jwt.encode({"sub": "ayaka", "aud": "anime-studio", "exp": int(time.time()) + 600}, secret,
+                       algorithm="HS256")
+    app = review_app(db_url, home, settings_for(api_trusted_networks=(), jwt_secret=secret))
+    with serve_api(app) as base_url:
+        async with async_playwright() as pw:
+            browser = await launch_chromium(pw)
+            try:
+                tab = Browser(await browser.new_page(viewport={"width": 1280, "height": 900}))
+                await tab.page.goto(f"{base_url}/gallery?character=mika#token={token}")
+                await expect(tab.page.locator("#grid > li.tile img.thumb")).to_have_count(6)
+                await tab.page.wait_for_function(
+                    "() => [...document.querySelectorAll('#grid img.thumb')]"
+                    ".every(img => img.complete && img.naturalWidth > 0)", timeout=10_000)
+                await tab.page.locator(f'#grid > li.tile[data-id="{world.a[0]}"] button.open').click()
+                await tab.page.wait_for_function(
+                    "() => { const img = document.getElementById('viewer-image');"
+                    " return img.complete && img.naturalWidth === 96; }", timeout=10_000)
+                assert "token" not in tab.page.url
+                assert tab.errors == [] and tab.failed == []
+            finally:
+                await browser.close()

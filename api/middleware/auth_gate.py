@@ -20,7 +20,10 @@ from studio.settings import Settings
 
 log = logging.getLogger("studio.api.auth")
 
-PUBLIC_PATHS = frozenset({"/", "/api/health/live", "/openapi.json", "/docs", "/docs/oauth2-redirect"})
+# The pages are files with no data in them (what they show comes from /api, with the token), so a person
+# outside the trusted networks can open them and hand the token over in the fragment.
+PUBLIC_PATHS = frozenset({"/", "/gallery", "/studio", "/api/health/live", "/openapi.json", "/docs",
+                          "/docs/oauth2-redirect"})
 PUBLIC_PREFIXES = ("/static/", "/docs/static/")
 WINDOW_S = 60.0
 FAILURES_PER_WINDOW = 30

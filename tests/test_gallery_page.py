@@ -122,6 +122,9 @@ async def test_filters_change_what_is_shown_and_a_click_opens_the_image_with_its
     await expect(viewer.locator("#viewer-feedback")).to_contain_text(
         "rejected by ayaka: blurry, off_model_colours (“hair too pale”)")
     await expect(viewer.locator("#viewer-checklist")).to_contain_text("hair colour #2b1d4e")
+    await page_.keyboard.press("ArrowRight")  # the next image in the grid, newest first
+    await expect(viewer.get_by_role("heading", level=3)).to_have_text(f"#{a[0]} · Mika")
+    await expect(viewer.locator("#viewer-feedback")).to_be_empty()
     await page_.keyboard.press("Escape")
     await expect(viewer).to_be_hidden()
 

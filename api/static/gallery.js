@@ -16,6 +16,7 @@ const state = {
   items: [],
   next: null,
   loadSeq: 0, // discards answers for a character or filters no longer shown
+  viewing: null, // id of the image open full size
 };
 
 const $ = (id) => document.getElementById(id);
@@ -174,6 +175,7 @@ function when(value) {
 }
 
 async function openViewer(id) {
+  state.viewing = id;
   let detail;
   try {
     detail = await api("GET", `/api/images/${id}/provenance`);
@@ -222,6 +224,14 @@ async function openViewer(id) {
   $("viewer-negative").textContent = provenance.negative_prompt || "–";
   if (!els.viewer.open) els.viewer.showModal();
 }
+
+// ← and → in the viewer step through the images shown, in grid order.
+els.viewer.addEventListener("keydown", (e) => {
+  if (e.key !== "ArrowLeft" && e.key !== "ArrowRight") return;
+  e.preventDefault();
+  const index = state.items.findIndex((i) => i.id === state.viewing) + (e.key === "ArrowRight" ? 1 : -1);
+  if (index >= 0 && index < state.items.length) openViewer(state.items[index].id);
+});
 
 // ---- Views and filters -------------------------------------------------------------------------
 

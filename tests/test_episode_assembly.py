@@ -5,8 +5,8 @@ import pytest
 from studio.media.assemble import SceneVideo, assemble_episode, thumbnail
 from studio.media.ffmetadata import read_ffmetadata
 from studio.media.ffmpeg import media_info, run_ffmpeg
-from studio.media.loudnorm import TARGET_I, TARGET_TP, measure
-from tests.episode_media import make_scene_clip
+from studio.media.loudnorm import AT_TARGET_LU, TARGET_I, TARGET_TP, measure
+from tests.episode_media import make_delivered_clip, make_scene_clip
 
 
 def annex_b(path):
@@ -14,6 +14,15 @@ def annex_b(path):
     out = path.with_suffix(".h264")
     run_ffmpeg(["-v", "error", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "h264", "-y", str(out)])
     return out.read_bytes()
+
+
+def packets(path, stream):
+    """(size, CRC) of every packet of the file's first `v`ideo or `a`udio stream, read without decoding."""
+    listing = run_ffmpeg(["-v", "error", "-i", str(path), "-map", f"0:{stream}:0", "-c", "copy", "-f", "framecrc",
+                          "-y", str(path.with_suffix(f".{stream}.crc"))])
+    assert listing == ""
+    lines = path.with_suffix(f".{stream}.crc").read_text().splitlines()
+    return [tuple(f.strip() for f in line.split(",")[4:6]) for line in lines if line and not line.startswith("#")]
 
 
 def frame_count(path):
@@ -37,6 +46,30 @@ def test_identical_clips_joined_by_cuts_are_stream_copied(tmp_path):
     assert done.duration_s == pytest.approx(3.75)
     assert abs(media_info(done.path).duration_s - 3.75) < 0.05
     assert done.scene_starts_s == [0.0, 1.5, 2.5]
+
+
+def test_scenes_delivered_at_the_target_are_joined_by_one_copy_without_reading_their_sound(tmp_path):
+    clips = [make_delivered_clip(tmp_path / f"d{i}.mp4", duration_s=d, frequency=300 + 150 * i, volume_db=v)
+             for i, (d, v) in enumerate([(2.0, -20.0), (1.5, -5.0), (2.5, -12.0)])]
+    done = assemble_episode([SceneVideo(f"d{i}", "", p) for i, p in enumerate(clips)], tmp_path / "e.mp4", tags={})
+    assert done.copy_only and done.normalization_type == "already_at_target"
+    assert done.loudness_source == "scene tags"  # the scenes' tags said so: their sound was not read again
+    # Neither encoder ran: picture and sound are the scenes' packets, byte for byte, in order.
+    assert packets(done.path, "v") == [p for clip in clips for p in packets(clip, "v")]
+    assert packets(done.path, "a") == [p for clip in clips for p in packets(clip, "a")]
+    out = measure(done.path)
+    assert abs(out.integrated - TARGET_I) <= 1.0 and out.true_peak <= TARGET_TP
+    assert abs(out.integrated - done.output_loudness.integrated) <= AT_TARGET_LU  # the tags' estimate holds
+
+
+def test_clips_whose_parameter_sets_differ_are_not_copied_together(tmp_path):
+    """Another x264 preset: ffmpeg reports the same stream, but the SPS/PPS a copy would keep differ."""
+    a, b, c = (make_scene_clip(tmp_path / f"{n}.mp4", duration_s=1.0, preset=preset)
+               for n, preset in (("a", "ultrafast"), ("b", "medium"), ("c", "ultrafast")))
+    assert media_info(a).video == media_info(b).video
+    done = assemble_episode([SceneVideo(n, n, p) for n, p in zip("abc", (a, b, c))], tmp_path / "e.mp4", tags={})
+    assert done.normalised_scenes == ["b"] and not done.copy_only
+    assert frame_count(done.path) == 72 and decode_errors(done.path) == ""
 
 
 def test_mixed_clips_are_normalised_and_transitions_give_the_exact_duration(tmp_path):

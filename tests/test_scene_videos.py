@@ -9,6 +9,8 @@ from studio.audio.tts import LiveSynthesizer, PiperSynthesizer
 from studio.clients.tts import TtsClient
 from studio.domain.subtitles import parse_srt
 from studio.media.ffmpeg import media_info, run_ffmpeg
+from studio.media.loudness_tags import tagged_loudness
+from studio.media.loudnorm import AT_TARGET_LU, TARGET_I, TARGET_TP, measure
 from studio.media.silence import detect_silence, sound_onsets
 from studio.scene_videos.build import (
     SceneNotReady,
@@ -66,7 +68,12 @@ async def test_dialogue_lands_where_planned_and_the_srt_matches(db, tmp_path):
     assert info.video and info.audio and info.subtitle_streams == 1
     assert report.duration_s == pytest.approx(9.5, abs=FRAME_S)
     assert report.av_difference_s <= FRAME_S
-    assert report.loudness["integrated_lufs"] is not None and report.loudness["true_peak_dbtp"] < 0
+    # Delivered at the episode's target, measured from the file, and the file says so in its tags.
+    measured = measure(report.path)
+    assert abs(measured.integrated - TARGET_I) <= AT_TARGET_LU and measured.true_peak <= TARGET_TP
+    assert report.loudness["integrated_lufs"] == pytest.approx(measured.integrated, abs=0.3)
+    assert tagged_loudness(run_ffmpeg(["-i", report.path], check=False)).integrated == \
+        pytest.approx(report.loudness["integrated_lufs"], abs=0.01)
     assert report.silences and report.silences[-1]["end_s"] is None  # the silent last shot runs to the end
 
     sidecar = parse_srt(report.srt_path.read_text())
@@ -106,7 +113,8 @@ async def test_music_is_ducked_under_speech_by_at_least_the_configured_amount(db
     quiet_from, quiet_to = report.lines[-1]["end_s"] + 2.0, report.duration_s - settings.fade_out_s - 0.05
     assert quiet_to - quiet_from > 1.0
     free = tone_db(x, quiet_from, quiet_to, 2500)
-    assert free == pytest.approx(20 * np.log10(0.125 * 0.3), abs=1.0)  # the bed at 30 % where nobody speaks
+    # The bed at 30 % where nobody speaks, raised with the whole mix by the one gain that delivers it at -16 LUFS.
+    assert free == pytest.approx(20 * np.log10(0.125 * 0.3) + report.loudness["gain_db"], abs=1.0)
     for line in report.lines:
         under = tone_db(x, line["start_s"] + 0.1, line["end_s"], 2500)
         assert free - under >= settings.duck_db, (line, free, under)

@@ -6,13 +6,15 @@ is decoded or encoded. A clip that differs is normalised first (studio/media/nor
 are then joined by xfade + acrossfade at offset_k = (d_0 + ... + d_{k-1}) - (T_1 + ... + T_k), which
 re-encodes the picture. The sound gets two-pass loudness normalisation (studio/media/loudnorm.py)
 in the final mux, where chapters and provenance tags are written too; with a single copied group
-the picture is still copied there. The finished file is written under a temporary name and renamed.
+the picture is still copied there. Scene videos are delivered at the loudness target and say so in
+their tags (studio/media/loudness_tags.py): when every scene does and the joined estimate is within
+tolerance, a single copied group keeps its sound unread, and the assembly is one stream-copy mux.
+The finished file is written under a temporary name and renamed.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,11 +25,13 @@ from studio.domain.episode_timeline import (TRANSITIONS, AssemblePlan, Chapter, 
                                             group_offsets)
 from studio.media.clips import ENCODE_ARGS
 from studio.media.ffmetadata import ffmetadata
-from studio.media.ffmpeg import FfmpegError, MediaInfo, media_info, parse_media_info, run_ffmpeg
+from studio.media.ffmpeg import FfmpegError, MediaInfo, run_ffmpeg
 from studio.media.ebur128 import measure_ebur128, parse_ebur128
-from studio.media.loudnorm import (Loudness, applied_normalisation, closer, correction_filter, needs_correction,
-                                   plan_normalisation)
+from studio.media.loudness_tags import joined_loudness
+from studio.media.loudnorm import (Loudness, LoudnessPlan, applied_normalisation, closer, correction_filter,
+                                   needs_correction, plan_normalisation)
 from studio.media.normalise import ClipParameters, clip_parameters, fallback_target, normalise_clip
+from studio.media.probe import QUICK_PROBE, ProbedScene, header_info, probe_scenes
 
 
 @dataclass(frozen=True)
@@ -52,28 +56,24 @@ class AssembledEpisode:
     output_loudness: Loudness
     scene_starts_s: list[float]
     chapters: list[Chapter] = field(default_factory=list)
+    # "measured": the joined sound was read; "scene tags": every scene was delivered at the target
+    # and carries its loudness, so the sound was copied unread and its loudness is their estimate.
+    loudness_source: str = "measured"
 
 
-def media_infos(paths: Sequence[Path]) -> list[MediaInfo]:
-    """Every file's header from one ffmpeg process (20 processes would cost ~1 s); ffmpeg prints one
-    `Input #k` block per file, in order."""
-    for path in paths:
-        if not Path(path).is_file():
-            raise FileNotFoundError(path)
-    header = run_ffmpeg([arg for p in paths for arg in ("-i", str(p))], check=False)
-    blocks = re.split(r"^Input #\d+, ", header, flags=re.MULTILINE)[1:]
-    if len(blocks) != len(paths):
-        return [media_info(p) for p in paths]  # one was unreadable: let media_info name it
-    return [parse_media_info(block) for block in blocks]
+def _concat_input(paths: Sequence[Path], listing: Path, *, same_config: bool) -> list[str]:
+    """Input arguments reading `paths` one after another by stream copy (no intermediate file).
 
-
-def _concat_input(paths: Sequence[Path], listing: Path) -> list[str]:
-    """Input arguments reading `paths` one after another by stream copy (no intermediate file)."""
+    When every file has the same decoder configuration the packets go to the muxer as they are: no
+    probe of each file (which decodes a frame) and no conversion of H.264 to Annex B and back, which
+    the demuxer otherwise does so that a file with other parameter sets carries them in-band."""
     if len(paths) == 1:
         return ["-i", str(paths[0])]
     # The concat list quotes paths; a quote inside one is closed, escaped and reopened.
-    listing.write_text("".join("file '{}'\n".format(str(p.resolve()).replace("'", "'\\''")) for p in paths))
-    return ["-f", "concat", "-safe", "0", "-i", str(listing)]
+    options = "".join(f"option {k.lstrip('-')} {v}\n" for k, v in zip(QUICK_PROBE[::2], QUICK_PROBE[1::2]))
+    listing.write_text("".join("file '{}'\n{}".format(str(p.resolve()).replace("'", "'\\''"),
+                                                      options if same_config else "") for p in paths))
+    return ["-f", "concat", "-safe", "0", *(["-auto_convert", "0"] if same_config else []), "-i", str(listing)]
 
 
 def _transition_graph(plan: AssemblePlan, durations: Sequence[float]) -> tuple[str, str]:
@@ -96,19 +96,31 @@ def _transition_graph(plan: AssemblePlan, durations: Sequence[float]) -> tuple[s
     return ";".join(video), ";".join(audio)
 
 
-def _group_inputs(scenes: Sequence[SceneVideo], infos: Sequence[MediaInfo], plan: AssemblePlan,
+def _group_inputs(scenes: Sequence[SceneVideo], probed: Sequence[ProbedScene], plan: AssemblePlan,
                   target: ClipParameters, work: Path) -> tuple[list[str], list[str]]:
     inputs, normalised = [], []
     for g, group in enumerate(plan.groups):
         paths = []
         for i in group.indexes:
             if i in group.normalise:
-                paths.append(normalise_clip(scenes[i].path, infos[i], target, work / f"norm-{i}.mp4"))
+                paths.append(normalise_clip(scenes[i].path, probed[i].info, target, work / f"norm-{i}.mp4"))
                 normalised.append(scenes[i].scene)
             else:
                 paths.append(scenes[i].path)
-        inputs += _concat_input(paths, work / f"group-{g}.txt")
+        same_config = not group.normalise and len({probed[i].video_config for i in group.indexes} - {""}) == 1 \
+            and all(probed[i].video_config for i in group.indexes)
+        inputs += _concat_input(paths, work / f"group-{g}.txt", same_config=same_config)
     return inputs, normalised
+
+
+def _tagged_at_target(probed: Sequence[ProbedScene], total_s: float) -> tuple[Loudness, LoudnessPlan] | None:
+    """(estimated loudness, plan) when every scene carries its loudness and joined they are at the
+    target; then the sound is copied without a read of it."""
+    if any(p.loudness is None for p in probed):
+        return None
+    estimate = joined_loudness([(p.loudness, p.info.duration_s) for p in probed])
+    plan = plan_normalisation(estimate, total_s, can_copy=True)
+    return (estimate, plan) if plan.copy_audio else None
 
 
 def _moov_bytes(duration_s: float, target: ClipParameters, metadata: Path) -> int:
@@ -148,15 +160,16 @@ def _chapters(plan: AssemblePlan, infos: Sequence[MediaInfo], durations: Sequenc
 def assemble_episode(scenes: Sequence[SceneVideo], out: Path, *, tags: Mapping[str, str],
                      chapter_titles: Sequence[str] | None = None) -> AssembledEpisode:
     """Join `scenes` in order into `out`. `tags` become MP4 tags (custom keys kept via use_metadata_tags)."""
-    infos = media_infos([s.path for s in scenes])
+    probed = probe_scenes([s.path for s in scenes])
+    infos = [p.info for p in probed]
     timeline = [TimelineClip(s.scene, s.title, i.duration_s, s.transition, s.transition_s)
                 for s, i in zip(scenes, infos)]
-    plan = assemble_plan(timeline, [clip_parameters(i) for i in infos])
+    plan = assemble_plan(timeline, [clip_parameters(p.info, p.video_config) for p in probed])
     target = plan.target if plan.target is not None else fallback_target(infos[0])
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".assemble-") as tmp:
         work = Path(tmp)
-        inputs, normalised = _group_inputs(scenes, infos, plan, target, work)
+        inputs, normalised = _group_inputs(scenes, probed, plan, target, work)
         # Planned, not measured: a concat output's container length includes the AAC overhang.
         durations = [sum(infos[i].duration_s for i in group.indexes) for group in plan.groups]
         video_graph, audio_graph = _transition_graph(plan, durations)
@@ -171,18 +184,23 @@ def assemble_episode(scenes: Sequence[SceneVideo], out: Path, *, tags: Mapping[s
         video_args = ["-map", "0:v:0", "-c:v", "copy"] if copy_picture else ["-map", "[v]", *ENCODE_ARGS[:-2]]
         partial = out.with_name(f".{out.name}.{os.getpid()}.part.mp4")
         moov = _moov_bytes(total, target, metadata)
-        # Only one copied group can keep its sound as it is (a crossfade re-encodes anyway). Then the
-        # copy is written while the sound is measured, on the other core; it is kept if the sound is
-        # already at the target and replaced by a normalised mux if not.
+        # Only one copied group can keep its sound as it is (a crossfade re-encodes anyway).
         can_copy = copy_picture and plan.copy_only
+        copy_mux = [*inputs, *meta_args, *video_args, "-map", "0:a:0", "-c:a", "copy"]
         try:
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                measuring = pool.submit(_measure_joined, inputs, audio_graph)
-                copying = pool.submit(_write_mp4, [*inputs, *meta_args, *video_args, "-map", "0:a:0", "-c:a", "copy"],
-                                      partial, moov) if can_copy else None
-                loudness = measuring.result()
-                copied_stderr = copying.result() if copying is not None else ""
-            loud_plan = plan_normalisation(loudness, total, can_copy=can_copy)
+            known = _tagged_at_target(probed, total) if can_copy else None
+            if known is not None:
+                loudness, loud_plan = known
+                copied_stderr = _write_mp4(copy_mux, partial, moov)
+            else:
+                # The copy is written while the sound is measured, on the other core; it is kept if the
+                # sound is already at the target and replaced by a normalised mux if not.
+                with ThreadPoolExecutor(max_workers=2) as pool:
+                    measuring = pool.submit(_measure_joined, inputs, audio_graph)
+                    copying = pool.submit(_write_mp4, copy_mux, partial, moov) if can_copy else None
+                    loudness = measuring.result()
+                    copied_stderr = copying.result() if copying is not None else ""
+                loud_plan = plan_normalisation(loudness, total, can_copy=can_copy)
 
             def normalised_mux(audio_filter: str, to: Path) -> str:
                 graph = f"{audio_graph};[a]{audio_filter}[aout]"
@@ -209,12 +227,13 @@ def assemble_episode(scenes: Sequence[SceneVideo], out: Path, *, tags: Mapping[s
             os.replace(partial, out)
         finally:
             partial.unlink(missing_ok=True)
-    final = media_info(out)
+    final = header_info(out)
     return AssembledEpisode(
         path=out, duration_s=round(total, 3), container_duration_s=final.duration_s,
         copy_only=plan.copy_only and copy_picture, copied_joins=plan.copied_joins(), normalised_scenes=normalised,
         normalization_type=applied, input_loudness=loudness, output_loudness=output_loudness,
-        scene_starts_s=starts, chapters=episode_chapters)
+        scene_starts_s=starts, chapters=episode_chapters,
+        loudness_source="scene tags" if known is not None else "measured")
 
 
 def thumbnail(video: Path, out: Path, *, at_s: float) -> Path:

@@ -2,7 +2,8 @@
 
 The concat demuxer copies packets and trusts that every file has the same codec, size, frame rate,
 pixel format, time base and audio format; a file that differs joins with exit 0 into a broken video
-(DESIGN §5). So a clip is compared on all of them (`clip_parameters`) and, if it differs, re-encoded
+(DESIGN §5), and the joined file keeps only the first file's decoder configuration (SPS/PPS). So a
+clip is compared on all of them and on that record (`clip_parameters`) and, if it differs, re-encoded
 to the target: scaled and padded to size, resampled to the frame rate, written with the target's
 time scale, its audio resampled (or silence added when it has none) and trimmed to the video.
 """
@@ -25,13 +26,16 @@ _CHANNELS = {"mono": 1, "stereo": 2}
 class ClipParameters:
     video: VideoStream
     audio: AudioStream
+    # the decoder configuration record (studio/media/mp4_boxes.py): a stream copy keeps only the
+    # first file's, so clips whose parameter sets differ are not copied together
+    video_config: str = ""
 
 
-def clip_parameters(info: MediaInfo) -> ClipParameters | None:
+def clip_parameters(info: MediaInfo, video_config: str = "") -> ClipParameters | None:
     """What must match for a stream copy; None when the clip can never be copied as it is."""
     if info.video is None or info.audio is None or info.video.codec != ENCODED_CODEC:
         return None
-    return ClipParameters(info.video, info.audio)
+    return ClipParameters(info.video, info.audio, video_config)
 
 
 def fallback_target(info: MediaInfo) -> ClipParameters:

@@ -5,6 +5,8 @@ picture is kept under a name made of the clips' identities and the shots' hold t
 dialogue or music that does not lengthen a shot re-mixes the sound and re-muxes (stream copy) only.
 Audio is non-fatal: speech or music failing leaves a valid video with whatever sound could be made
 (silence at worst), and the report says what is missing and why; nothing failed is cached.
+The sound is delivered at the episode's loudness target (studio/scene_videos/sound_delivery.py) and
+its measured loudness is written into the MP4's tags, so an episode of scenes joined by cuts copies it.
 """
 
 from __future__ import annotations
@@ -27,19 +29,19 @@ from studio.domain.dialogue_subtitles import dialogue_cues
 from studio.domain.dialogue_timing import TimingRules
 from studio.domain.subtitles import to_srt, to_webvtt
 from studio.media.concat import join_clips
-from studio.media.ebur128 import parse_ebur128
-from studio.media.ffmpeg import FfmpegError, media_info, run_ffmpeg
-from studio.media.loudnorm import LoudnessError
+from studio.media.ffmpeg import FfmpegError, media_info
 from studio.media.silence import parse_silencedetect
 from studio.media.streams import stream_duration
 from studio.media_layout import scene_dir, scene_video_path
 from studio.scene_videos.dialogue import placed_audio, speak_dialogue
 from studio.scene_videos.repository import scene_source
+from studio.scene_videos.sound_delivery import DeliveredSound, deliver_sound, mux_scene_video
 from studio.uploads import write_atomically
 
 # Silence regions reported in the metadata: quieter than this for at least this long.
 SILENCE_NOISE_DB = -40.0
 SILENCE_MIN_S = 0.3
+SILENCE_FILTER = f"silencedetect=noise={SILENCE_NOISE_DB}dB:d={SILENCE_MIN_S}"
 
 
 class SceneNotReady(RuntimeError):
@@ -72,7 +74,8 @@ class SceneVideoReport:
     lines: list[dict[str, Any]]
     timing_problems: list[str]
     held_s: list[float]
-    loudness: dict[str, float | None] = field(default_factory=dict)
+    # as delivered: brought to -16 LUFS by one gain (gain_db), measured after the AAC encode
+    loudness: dict[str, Any] = field(default_factory=dict)
     silences: list[dict] = field(default_factory=list)
     av_difference_s: float = 0.0
 
@@ -150,7 +153,8 @@ async def build_scene_video(conn: asyncpg.Connection, scene: str, media_root: Pa
         else:
             srt_path.unlink(missing_ok=True)
             vtt_path.unlink(missing_ok=True)
-        _mux(joined, tmp / "mix.wav", srt_path if cues else None, tmp / out.name)
+        sound = deliver_sound(tmp / "mix.wav", tmp / "sound.m4a", analysis_filter=SILENCE_FILTER)
+        mux_scene_video(joined, sound, srt_path if cues else None, tmp / out.name)
         os.replace(tmp / out.name, out)
 
     has_sources = bool(spoken.plan.placements) or music_source is not None
@@ -159,29 +163,16 @@ async def build_scene_video(conn: asyncpg.Connection, scene: str, media_root: Pa
                               round(duration, 3), join, state, problems, made, music_source,
                               spoken.line_report(), [p.message for p in spoken.plan.problems],
                               list(spoken.plan.held_s))
-    _measure(report)
+    _measure(report, sound)
     return report
 
 
-def _mux(video: Path, audio: Path, srt: Path | None, out: Path) -> None:
-    inputs = ["-i", video, "-i", audio] + (["-i", srt] if srt else [])
-    maps = ["-map", "0:v:0", "-map", "1:a:0"] + (["-map", "2:s:0", "-c:s", "mov_text",
-                                                 "-metadata:s:s:0", "language=eng"] if srt else [])
-    run_ffmpeg([*inputs, *maps, "-c:v", "copy", "-c:a", "aac", "-b:a", "160k", "-ar", 48000,
-                "-movflags", "+faststart", "-y", out])
-
-
-def _measure(report: SceneVideoReport) -> None:
-    """Loudness and silences in one read of the file's sound (both filters pass the audio on)."""
-    try:
-        stderr = run_ffmpeg(["-i", report.path, "-vn", "-map", "0:a:0", "-af",
-                             (f"silencedetect=noise={SILENCE_NOISE_DB}dB:d={SILENCE_MIN_S},"
-                              "ebur128=peak=true:framelog=quiet"), "-f", "null", "-"])
-        loud = parse_ebur128(stderr)
-        report.loudness = {"integrated_lufs": _finite(loud.integrated), "true_peak_dbtp": _finite(loud.true_peak)}
-    except (LoudnessError, FfmpegError) as exc:
-        stderr = ""
-        report.loudness = {"integrated_lufs": None, "true_peak_dbtp": None, "error": str(exc)[:200]}
+def _measure(report: SceneVideoReport, sound: DeliveredSound) -> None:
+    """Loudness and silences come from the delivered sound's measuring read; the A/V difference from
+    the file."""
+    loud = sound.loudness
+    report.loudness = {"integrated_lufs": _finite(loud.integrated), "true_peak_dbtp": _finite(loud.true_peak),
+                       "gain_db": sound.gain_db, "normalization": sound.normalization}
     audio, video = stream_duration(report.path, "a"), stream_duration(report.path, "v")
-    report.silences = [s.as_dict() for s in parse_silencedetect(stderr, audio)]
+    report.silences = [s.as_dict() for s in parse_silencedetect(sound.analysis, audio)]
     report.av_difference_s = round(abs((audio or 0.0) - (video or 0.0)), 4)

@@ -1,0 +1,98 @@
+"""The decoder configuration of an MP4's first video track, read from its boxes without ffmpeg.
+
+A stream copy of several files into one MP4 keeps only the first file's configuration record (for
+H.264 the `avcC` box with its SPS and PPS). Two clips of the same codec, size, frame rate and pixel
+format can still differ there (another encoder preset: CABAC against CAVLC, other reference counts),
+and the copied frames of the second would then be decoded with the first's parameter sets. So the
+record itself is compared. Reading it here costs a few box headers and the `moov` box, and no
+decoding: ffmpeg's stream probe decodes a frame of every file to learn the pixel format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+# Configuration boxes inside a visual sample entry, by codec (H.264, H.265, AV1, VP8/9).
+CONFIG_BOXES = {b"avcC", b"hvcC", b"av1C", b"vpcC"}
+VISUAL_SAMPLE_ENTRY_BYTES = 78  # the fixed fields of a VisualSampleEntry before its child boxes
+MAX_MOOV_BYTES = 64 << 20
+
+
+def _boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int, int]]:
+    """(type, payload start, payload end) of the boxes in data[start:end]."""
+    end = len(data) if end is None else end
+    at = start
+    while at + 8 <= end:
+        size, kind = struct.unpack_from(">I4s", data, at)
+        header = 8
+        if size == 1:
+            if at + 16 > end:
+                return
+            size, header = struct.unpack_from(">Q", data, at + 8)[0], 16
+        elif size == 0:
+            size = end - at
+        if size < header or at + size > end:
+            return
+        yield kind, at + header, at + size
+        at += size
+
+
+def _child(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+    return next(((s, e) for k, s, e in _boxes(data, start, end) if k == kind), None)
+
+
+def _read_moov(f: BinaryIO) -> bytes | None:
+    at = 0
+    while True:
+        f.seek(at)
+        head = f.read(16)
+        if len(head) < 8:
+            return None
+        size, kind = struct.unpack_from(">I4s", head)
+        header = 8
+        if size == 1 and len(head) == 16:
+            size, header = struct.unpack_from(">Q", head, 8)[0], 16
+        if kind == b"moov":
+            if size == 0 or size - header > MAX_MOOV_BYTES:
+                return None
+            return f.read(size - header) if header == 16 else head[8:] + f.read(size - 16)
+        if size < header:
+            return None
+        at += size
+
+
+def video_config(path: Path) -> str:
+    """A digest of the first video track's configuration box (codec and record), "" when the file
+    is not an MP4 or its video has no such box (parameter sets in-band)."""
+    try:
+        with open(path, "rb") as f:
+            moov = _read_moov(f)
+    except OSError:
+        return ""
+    if moov is None:
+        return ""
+    for kind, start, end in _boxes(moov):
+        if kind != b"trak":
+            continue
+        mdia = _child(moov, start, end, b"mdia")
+        hdlr = mdia and _child(moov, *mdia, b"hdlr")
+        if not hdlr or moov[hdlr[0] + 8:hdlr[0] + 12] != b"vide":
+            continue
+        path_to_stsd = mdia
+        for step in (b"minf", b"stbl", b"stsd"):
+            path_to_stsd = path_to_stsd and _child(moov, *path_to_stsd, step)
+        if not path_to_stsd:
+            return ""
+        # stsd: version/flags and entry count, then the sample entries; the first one is the track's.
+        entry = next(_boxes(moov, path_to_stsd[0] + 8, path_to_stsd[1]), None)
+        if entry is None:
+            return ""
+        codec, entry_start, entry_end = entry
+        for child, s, e in _boxes(moov, entry_start + VISUAL_SAMPLE_ENTRY_BYTES, entry_end):
+            if child in CONFIG_BOXES:
+                return hashlib.sha256(codec + child + moov[s:e]).hexdigest()[:20]
+        return ""
+    return ""

@@ -24,6 +24,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import AppSettings, Echo, Pool
+from api.routers.episode_media import jellyfin_probe
 from studio.clients.comfyui import ComfyUIClient
 from studio.clients.echo import EchoClient
 from studio.clients.ollama import OllamaClient
@@ -154,12 +155,27 @@ async def _dagster_webserver_probe(pool: asyncpg.Pool, settings: Settings) -> di
         return {"status": "error", "error": type(exc).__name__}
 
 
-# Jellyfin joins here once the settings name its server.
+def _when_jellyfin_configured(settings: Settings) -> bool:
+    return bool(settings.jellyfin_url)
+
+
+async def _jellyfin_probe(pool: asyncpg.Pool, settings: Settings) -> dict:
+    """Without a Jellyfin URL episodes are still published as files; with one, nobody would be told of
+    them while it is down, so it is required then."""
+    state = await jellyfin_probe(settings)
+    if not state["configured"]:
+        return {"status": "not configured"}
+    if not state["reachable"]:
+        return {"status": "error", "error": state.get("error", "")[:200]}
+    return {"status": "ok", "version": state.get("version")}
+
+
 READINESS_PROBES: list[Probe] = [
     Probe("database", _database_probe, _always),
     Probe("comfyui", _comfyui_probe, _when_live),
     Probe("ollama", _ollama_probe, _when_live),
     Probe("dagster_webserver", _dagster_webserver_probe, _never),
+    Probe("jellyfin", _jellyfin_probe, _when_jellyfin_configured),
 ]
 
 

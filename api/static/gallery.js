@@ -81,7 +81,8 @@ function fillBatches(batches) {
     const option = document.createElement("option");
     option.value = b.batch;
     const started = new Date(b.started_at).toLocaleString();
-    option.textContent = `${started}: ${b.generated} made, ${b.approved} approved (${b.batch.slice(0, 8)})`;
+    const failed = b.status === "failed" ? ", failed" : "";
+    option.textContent = `${started}: ${b.generated} of ${b.requested} made${failed} (${b.batch.slice(0, 8)})`;
     return option;
   });
   const any = document.createElement("option");
@@ -92,6 +93,10 @@ function fillBatches(batches) {
 }
 
 async function selectCharacter(slug) {
+  if (state.character && slug !== state.character) {
+    state.filters.batch = ""; // a batch is one character's
+    showFilters();
+  }
   state.character = slug;
   for (const b of els.characters.querySelectorAll("button.character")) {
     b.setAttribute("aria-pressed", String(b.dataset.character === slug));

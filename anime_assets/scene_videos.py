@@ -13,6 +13,7 @@ from resources.database import StudioDatabase
 from resources.scene_sound import SceneSoundResource
 from resources.studio_config import StudioConfig
 from studio.media.clips import sha256_file
+from studio.media.ffmpeg import FfmpegError
 from studio.scene_videos.build import build_scene_video
 
 
@@ -22,8 +23,11 @@ async def scene_videos(context: dg.AssetExecutionContext, database: StudioDataba
     """One MP4 per scene with mixed sound and a soft subtitle stream, plus .srt and .vtt beside it."""
     synthesizer = scene_sound.get_client()
     async with (await database.pool()).acquire() as conn:
-        report = await build_scene_video(conn, context.partition_key, studio.media_root, synthesizer,
-                                         scene_sound.options())
+        try:
+            report = await build_scene_video(conn, context.partition_key, studio.media_root, synthesizer,
+                                             scene_sound.options())
+        except (FfmpegError, OSError) as exc:  # a full disk, an unreadable clip: which scene, and why
+            raise dg.Failure(f"scene {context.partition_key}: its video could not be written: {exc}") from exc
     for problem in report.audio_problems:
         context.log.warning(f"scene {report.scene}: {problem}; the next materialization tries the sound again")
     root = studio.media_root

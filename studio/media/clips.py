@@ -19,7 +19,7 @@ from typing import Iterator
 import numpy as np
 from PIL import Image
 
-from studio.media.ffmpeg import FfmpegError, ffmpeg_binary, media_info, run_ffmpeg
+from studio.media.ffmpeg import FfmpegError, error_reason, ffmpeg_binary, media_info, run_ffmpeg
 
 # Browsers play H.264 yuv420p; crf 16 keeps a join's PSNR well above 35 dB.
 ENCODE_ARGS = ("-c:v", "libx264", "-preset", "veryfast", "-crf", "16", "-pix_fmt", "yuv420p",
@@ -99,21 +99,35 @@ def _encode(frames: Iterator[np.ndarray], out: Path, width: int, height: int, fp
                        "-i", "-", *ENCODE_ARGS, str(partial)], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     count = 0
     try:
-        for frame in frames:
-            process.stdin.write((match_colours(frame, anchor) if anchor else frame).tobytes())
-            count += 1
+        try:
+            for frame in frames:
+                process.stdin.write((match_colours(frame, anchor) if anchor else frame).tobytes())
+                count += 1
+            process.stdin.close()
+        except BrokenPipeError:
+            # The encoder stopped reading (a full disk, say): its exit status and stderr tell why.
+            _close_quietly(frames)
+        stderr = process.stderr.read().decode(errors="replace")
+        if process.wait() != 0 or count == 0:
+            reason = error_reason(stderr) or stderr.strip()[-400:]
+            raise ClipError(f"encoding {out.name} failed after {count} frames: {reason}")
     except BaseException:
         process.kill()
         process.wait()
         partial.unlink(missing_ok=True)
         raise
-    process.stdin.close()
-    stderr = process.stderr.read().decode(errors="replace")
-    if process.wait() != 0 or count == 0:
-        partial.unlink(missing_ok=True)
-        raise ClipError(f"encoding {out.name} failed after {count} frames: {stderr.strip()[-400:]}")
     os.replace(partial, out)
     return count
+
+
+def _close_quietly(frames: Iterator[np.ndarray]) -> None:
+    """Stop the decoder behind `frames`; its own error would only hide the encoder's."""
+    close = getattr(frames, "close", None)
+    if close is not None:
+        try:
+            close()
+        except FfmpegError:
+            pass
 
 
 def preview_clip(start_frame: Path, out: Path, *, duration_s: float, fps: float, zoom: float,
@@ -151,16 +165,18 @@ def extract_last_frame(clip: Path, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.stem}.{os.getpid()}.part.png")
     partial.unlink(missing_ok=True)
-    # -sseof -0.01 can silently write nothing: seek three seconds back and take the last frame reversed.
-    run_ffmpeg(["-y", "-sseof", "-3", "-i", str(clip), "-vf", "reverse", "-frames:v", "1", str(partial)])
-    if not partial.is_file() or partial.stat().st_size == 0:
-        raise ClipError(f"ffmpeg wrote no last frame for {clip.name}")
-    size = image_size(partial)
-    if size != (info.video.width, info.video.height):
-        partial.unlink(missing_ok=True)
-        raise ClipError(f"last frame of {clip.name} is {size[0]}x{size[1]}, "
-                        f"the clip {info.video.width}x{info.video.height}")
-    os.replace(partial, out)
+    try:
+        # -sseof -0.01 can silently write nothing: seek three seconds back and take the last frame reversed.
+        run_ffmpeg(["-y", "-sseof", "-3", "-i", str(clip), "-vf", "reverse", "-frames:v", "1", str(partial)])
+        if not partial.is_file() or partial.stat().st_size == 0:
+            raise ClipError(f"ffmpeg wrote no last frame for {clip.name}")
+        size = image_size(partial)
+        if size != (info.video.width, info.video.height):
+            raise ClipError(f"last frame of {clip.name} is {size[0]}x{size[1]}, "
+                            f"the clip {info.video.width}x{info.video.height}")
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)  # a failed or cut-off frame never stays beside the clip
     return out
 
 

@@ -18,13 +18,28 @@ from typing import Sequence
 ERROR_TAIL_LINES = 12
 
 
+# A line saying what went wrong, as opposed to the stream listings and progress around it.
+_ERROR_LINE = re.compile(r"no space left|permission denied|read-only file system|error|invalid|failed", re.I)
+
+
+def error_reason(stderr: str) -> str:
+    """The first line of ffmpeg's stderr that names an error (a full disk, a bad input), without its
+    "[mp4 @ 0x...]" prefix; empty when none does."""
+    for line in stderr.splitlines():
+        text = re.sub(r"^(\[[^]]*\]\s*)+", "", line.strip())
+        if _ERROR_LINE.search(text):
+            return text
+    return ""
+
+
 class FfmpegError(RuntimeError):
-    """ffmpeg exited non-zero; the message ends with the last lines of its stderr."""
+    """ffmpeg exited non-zero; the message leads with the error it named and ends with its last lines."""
 
     def __init__(self, args: Sequence[str], returncode: int, stderr: str):
         self.returncode, self.stderr = returncode, stderr
+        reason = error_reason(stderr)
         tail = "\n".join(stderr.strip().splitlines()[-ERROR_TAIL_LINES:])
-        super().__init__(f"ffmpeg exited with {returncode}: {tail}")
+        super().__init__(f"ffmpeg exited with {returncode}" + (f" ({reason})" if reason else "") + f": {tail}")
 
 
 @functools.cache

@@ -22,6 +22,10 @@ from studio.shots import repository
 from studio.shots.progress import SceneProgress
 
 
+class ShotRenderFailed(RuntimeError):
+    """A shot's render failed; the message names the scene and the shot, the cause is chained."""
+
+
 @dataclass
 class SceneRenderReport:
     scene: str
@@ -122,9 +126,14 @@ async def _render_one(pool, scene, shot, job, start, start_sha, input_hash, anch
         clip = await renderer.render(job, media_root / start, anchor_path, media_root / clip_rel, log)
         extract_last_frame(media_root / clip_rel, media_root / last_rel)
     except Exception as error:
+        # A clip or last frame made before the failure (a full disk at the last frame) is not the
+        # shot's: nothing stays under a final name that the database does not hold.
+        for made in (clip_rel, last_rel):
+            if made not in (shot["clip_path"], shot["last_frame_path"]):
+                (media_root / made).unlink(missing_ok=True)
         async with pool.acquire() as conn:
             await repository.mark_failed(conn, shot["id"], f"{type(error).__name__}: {error}")
-        raise
+        raise ShotRenderFailed(f"scene {scene}, shot {job.key}: {type(error).__name__}: {error}") from error
     except BaseException as stop:
         # Cancelled or terminated (a stopped Dagster run): the shot is not left `rendering`. A kill
         # leaves it so, and the next render of the scene puts it back (reset_interrupted).

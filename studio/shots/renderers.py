@@ -18,6 +18,8 @@ from pathlib import Path
 
 from comfy_graphs.framepack import FramePackParams, FramePackUnavailable, build_framepack_workflow, f1_sampler_node
 from studio.clients.comfyui import ComfyUIClient
+from studio.clients.comfyui_protocol import ComfySetupError
+from studio.doctor.comfy import comfy_problems
 from studio.domain.motion_presets import motion_preset, motion_prompt_for
 from studio.domain.shot_rendering import ShotRenderInputs, ShotToRender
 from studio.media.clips import colour_matched_copy, preview_clip
@@ -77,12 +79,24 @@ class FramePackShotRenderer:
                  use_teacache: bool = False, use_f1: bool = False):
         self.comfyui, self.model, self.steps = comfyui, model, steps
         self.base_resolution, self.use_teacache, self.use_f1 = base_resolution, use_teacache, use_f1
-        self.object_info: dict | None = None  # of the servers, once `preflight` has asked them
+        self.object_info: dict | None = None  # with an F1 sampler, once `preflight` found one (use_f1)
+        self._checked = False
 
     async def preflight(self) -> None:
-        """Before the first shot: `use_f1` needs an F1 sampler node on every server the jobs may go to."""
-        if not self.use_f1 or self.object_info is not None:
+        """Before the first shot, once: every server the jobs may go to has the FramePack nodes and model
+        files (and, for `use_f1`, an F1 sampler node), or the scene stops here saying what to install."""
+        if self._checked:
             return
+        if self.use_f1:
+            self.object_info = await self._f1_object_info()
+        probe = ShotToRender("preflight", "medium", "", 0, 1.0)
+        workflow = build_framepack_workflow(self.params(probe, "preflight.png", "preflight"), self.object_info)
+        problems = await comfy_problems(self.comfyui, [workflow])
+        if problems:
+            raise ComfySetupError(problems)
+        self._checked = True
+
+    async def _f1_object_info(self) -> dict:
         infos = {url: await self.comfyui.object_info(url) for url in self.comfyui.urls}
         samplers = {url: f1_sampler_node(info) for url, info in infos.items()}
         lacking = [url for url, node in samplers.items() if node is None]
@@ -95,7 +109,7 @@ class FramePackShotRenderer:
         if len(set(samplers.values())) > 1:
             raise FramePackUnavailable(f"use_f1: the ComfyUI servers name their F1 sampler differently "
                                        f"({samplers}); install the same FramePack fork on all of them")
-        self.object_info = next(iter(infos.values()))
+        return next(iter(infos.values()))
 
     def params(self, shot: ShotToRender, start_image: str, prefix: str) -> FramePackParams:
         return FramePackParams(model=self.model, start_image=start_image, base_resolution=self.base_resolution,
@@ -125,8 +139,9 @@ class FramePackShotRenderer:
             raise RuntimeError(f"ComfyUI prompt {run.prompt_id} finished without a video")
         raw = out.with_name(f".{out.stem}.{os.getpid()}.comfy.mp4")
         out.parent.mkdir(parents=True, exist_ok=True)
-        raw.write_bytes(await self.comfyui.download(run, videos[0]))
+        data = await self.comfyui.download(run, videos[0])
         try:
+            raw.write_bytes(data)  # inside: a full disk must not leave a cut-off download behind
             frames = await asyncio.to_thread(colour_matched_copy, raw, anchor, out)
         finally:
             raw.unlink(missing_ok=True)

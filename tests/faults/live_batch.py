@@ -54,10 +54,12 @@ def run_batch(resources: dict, partition: str = "mika", count: int = 3,
 
 
 def failure_message(result: dg.ExecuteInProcessResult) -> str:
-    error = result.get_step_failure_events()[0].event_specific_data.error
-    while error.cause is not None:
+    """The step's error with its chained causes, as the run's failure event shows them."""
+    error, messages = result.get_step_failure_events()[0].event_specific_data.error, []
+    while error is not None:
+        messages.append(error.message)
         error = error.cause
-    return error.message
+    return "\n".join(messages)
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float = 30.0, what: str = "condition") -> None:

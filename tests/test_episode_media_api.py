@@ -32,6 +32,8 @@ async def seed(db, home, tmp_path):
     await db.execute("UPDATE shots SET gpu_seconds = 10")
     # The first shot's keyframe is one of mika's dataset images: counted once, with her images.
     await db.execute("UPDATE shots SET keyframe_image_id = $1 WHERE position = 1", image)
+    # The second shot's keyframe was picked from txt2img candidates: no dataset images, 4 s on the GPU.
+    assert await db.fetchval("UPDATE shots SET keyframe_gpu_seconds = 4.0 WHERE position = 2 RETURNING id")
     return await db.fetchval("SELECT count(*) FROM shots")
 
 
@@ -58,11 +60,16 @@ async def test_episode_media_routes(studio_env, db, db_url, tmp_path, monkeypatc
             assert (await api.get("/api/scenes/lamp-goes-out/video")).status_code == 404  # no scene video yet
 
             gpu = (await api.get(f"/api/episodes/{EPISODE}/gpu")).json()
-            assert gpu["breakdown"] == {"shots_s": 10.0 * shots, "keyframes_s": 0.0, "dataset_images_s": 3.5,
-                                        "lora_training_s": 100.0}
-            assert gpu["gpu_seconds"] == 10.0 * shots + 103.5
+            assert gpu["breakdown"] == {"shots_s": 10.0 * shots, "keyframes_s": 0.0, "keyframe_candidates_s": 4.0,
+                                        "dataset_images_s": 3.5, "lora_training_s": 100.0}
+            # The total is the sum of its parts: each counted once.
+            assert gpu["gpu_seconds"] == sum(gpu["breakdown"].values()) == 10.0 * shots + 107.5
             scene = (await api.get("/api/scenes/lamp-goes-out/gpu")).json()
-            assert scene["shots"][0]["gpu_seconds"] == 12.5 and scene["gpu_seconds"] == 10.0 * shots + 2.5
+            assert scene["shots"][0]["gpu_seconds"] == 12.5 and scene["shots"][1]["gpu_seconds"] == 14.0
+            assert scene["gpu_seconds"] == sum(s["gpu_seconds"] for s in scene["shots"]) == 10.0 * shots + 6.5
+            # Scenes plus characters, less the keyframe image that is one of mika's dataset images.
+            characters = sum(c["gpu_seconds"] for c in gpu["characters"])
+            assert gpu["gpu_seconds"] == scene["gpu_seconds"] + characters - 2.5
             assert (await api.get("/api/characters/mika/gpu")).json() == {
                 "character": "mika", "dataset_images_s": 2.5, "lora_training_s": 100.0, "gpu_seconds": 102.5}
             assert (await api.get("/api/characters/nobody/gpu")).status_code == 404

@@ -58,3 +58,25 @@ async def test_a_person_picking_an_approved_image_overrides_the_candidates(pool,
     assert made[0]["source"] == "picked image approved.png"
     keyframe = Image.open(tmp_path / made[0]["keyframe"])
     assert keyframe.size == (160, 96) and keyframe.getpixel((80, 48)) == (10, 120, 200)
+
+
+class GpuTimedGenerator(PreviewImageGenerator):
+    """The preview drawer, reporting GPU time per image as a ComfyUI run does."""
+
+    async def generate(self, request, log):
+        return (await super().generate(request, log)).model_copy(update={"gpu_seconds": 1.5})
+
+
+async def test_the_candidates_gpu_time_is_stored_with_the_keyframe_and_counted_for_its_shot(pool, tmp_path):
+    from studio.episodes.gpu_accounting import shot_gpu
+    with OllamaDouble() as ollama:
+        ollama.replies.extend([scored(0.5)] * 6)
+        made = await ensure_keyframes(pool, "harbour-night", tmp_path, size=(160, 96), allow_drawing=False, log=LOG,
+                                      generator=GpuTimedGenerator(), reviewer=VisionImageReviewer(
+                                          OllamaClient(ollama.url)), candidates=3)
+    assert [sum(c["gpu_seconds"] for c in m["candidates"]) for m in made] == [4.5, 4.5]
+    async with pool.acquire() as conn:
+        shots = await shot_gpu(conn, ["harbour-night"])
+    # Chain openers (shots 1 and 3) cost their three candidates; shot 2 continues from shot 1's clip.
+    assert [(s["shot"], s["keyframe_candidates_s"], s["gpu_seconds"]) for s in shots] == \
+        [("k01", 4.5, 4.5), ("k02", 0.0, 0.0), ("k03", 4.5, 4.5)]

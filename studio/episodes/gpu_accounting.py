@@ -1,9 +1,10 @@
 """GPU seconds of what an episode, scene, shot or character is made of, in plain SQL.
 
 A character costs its dataset images (every generated image, kept or not: the GPU ran for each)
-and its LoRA trainings. A shot costs its render and its keyframe image. A scene costs its shots. An
-episode costs its scenes and the characters appearing in them; an image that is both a character's
-and a shot's keyframe is counted once. Unrecorded GPU time (NULL) counts as 0.
+and its LoRA trainings. A shot costs its render, its keyframe image and the txt2img candidates its
+keyframe was picked from (`shots.keyframe_gpu_seconds`: they are no dataset images). A scene costs
+its shots. An episode costs its scenes and the characters appearing in them; an image that is both a
+character's and a shot's keyframe is counted once. Unrecorded GPU time (NULL) counts as 0.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ SELECT c.slug,
 
 SHOTS_SQL = """
 SELECT s.slug AS scene, t.shot_key, t.position, COALESCE(t.gpu_seconds, 0)::float8 AS render,
-       COALESCE(k.gpu_seconds, 0)::float8 AS keyframe, t.keyframe_image_id, t.characters
+       COALESCE(k.gpu_seconds, 0)::float8 AS keyframe, COALESCE(t.keyframe_gpu_seconds, 0)::float8 AS candidates,
+       t.keyframe_image_id, t.characters
   FROM shots t JOIN scenes s ON s.id = t.scene_id
   LEFT JOIN images k ON k.id = t.keyframe_image_id
  WHERE s.slug = ANY($1::text[]) ORDER BY s.slug, t.position
@@ -48,7 +50,8 @@ async def character_gpu(conn: asyncpg.Connection, slugs: list[str]) -> list[dict
 async def shot_gpu(conn: asyncpg.Connection, scenes: list[str]) -> list[dict]:
     rows = await conn.fetch(SHOTS_SQL, scenes)
     return [{"scene": r["scene"], "shot": r["shot_key"], "position": r["position"], "render_s": round(r["render"], 3),
-             "keyframe_s": round(r["keyframe"], 3), "gpu_seconds": round(r["render"] + r["keyframe"], 3),
+             "keyframe_s": round(r["keyframe"], 3), "keyframe_candidates_s": round(r["candidates"], 3),
+             "gpu_seconds": round(r["render"] + r["keyframe"] + r["candidates"], 3),
              "keyframe_image_id": r["keyframe_image_id"], "characters": list(_characters(r["characters"]))}
             for r in rows]
 
@@ -75,13 +78,15 @@ async def episode_gpu(conn: asyncpg.Connection, episode: str) -> dict | None:
     keyframe_ids = [s["keyframe_image_id"] for s in shots if s["keyframe_image_id"] is not None]
     extra_keyframes = await conn.fetchval(EXTRA_KEYFRAMES_SQL, keyframe_ids, character_slugs) if keyframe_ids else 0.0
     renders = sum(s["render_s"] for s in shots)
+    candidates = sum(s["keyframe_candidates_s"] for s in shots)
     dataset = sum(c["dataset_images_s"] for c in characters)
     training = sum(c["lora_training_s"] for c in characters)
     return {
         "episode": episode,
-        "gpu_seconds": round(renders + extra_keyframes + dataset + training, 3),
+        "gpu_seconds": round(renders + extra_keyframes + candidates + dataset + training, 3),
         # keyframes_s: keyframe images that are not already one of the characters' dataset images
         "breakdown": {"shots_s": round(renders, 3), "keyframes_s": round(extra_keyframes, 3),
+                      "keyframe_candidates_s": round(candidates, 3),
                       "dataset_images_s": round(dataset, 3), "lora_training_s": round(training, 3)},
         "scenes": await scene_gpu(conn, scenes),
         "characters": characters,

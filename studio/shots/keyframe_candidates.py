@@ -4,7 +4,7 @@ The pictures come from the dataset's image generator (ComfyUI with the character
 IP-Adapter references, or the preview drawer) with the shot's first-frame description in the
 prompt; the image reviewer scores each against the character, and the best-scoring one becomes the
 keyframe. The candidates stay on disk beside it, so a person can look and pick an approved image
-instead (`keyframe_image_id`).
+instead (`keyframe_image_id`). Their GPU time is stored with the keyframe (`keyframe_gpu_seconds`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,14 @@ from studio.datasets.repository import load_character
 from studio.domain.prompts import build_negative_prompt, build_positive_prompt
 from studio.training.active_lora import with_active_lora
 from studio.uploads import write_atomically
+
+
+def candidates_gpu_seconds(source: dict) -> float | None:
+    """What the candidates a keyframe was picked from cost on the GPU (None: not made from candidates).
+    They are no dataset images, so this is the only record of it (studio/episodes/gpu_accounting.py)."""
+    if "candidates" not in source:
+        return None
+    return round(sum(c.get("gpu_seconds") or 0.0 for c in source["candidates"]), 3)
 
 
 def _fitted(data: bytes, size: tuple[int, int]) -> bytes:
@@ -61,7 +69,7 @@ async def pick_keyframe(conn: asyncpg.Connection, scene: str, shot: dict, seed: 
         relative = f"shots/{scene}/{shot['shot_key']}/candidate-{i + 1}.png"
         write_atomically(media_root / relative, png)
         tried.append({"path": relative, "seed": seed + i, "score": review.quality_score, "reason": review.reason,
-                      "backend": image.backend, "prompt_id": image.comfy_prompt_id})
+                      "backend": image.backend, "prompt_id": image.comfy_prompt_id, "gpu_seconds": image.gpu_seconds})
         if best is None or review.quality_score > best[0]:
             best = (review.quality_score, png)
     log.info("shot %s: keyframe picked from %d candidates (scores %s)", shot["shot_key"], count,

@@ -21,7 +21,7 @@ from studio.domain.appearance import Appearance
 from studio.domain.shot_rendering import opens_chain, shot_seed
 from studio.preview.character_image import draw_character
 from studio.shots import repository
-from studio.shots.keyframe_candidates import pick_keyframe
+from studio.shots.keyframe_candidates import candidates_gpu_seconds, pick_keyframe
 from studio.uploads import write_atomically
 
 
@@ -102,7 +102,7 @@ async def ensure_keyframes(pool: asyncpg.Pool, scene: str, media_root: Path, *, 
             sha = hashlib.sha256(png).hexdigest()
             relative = f"shots/{scene}/{shot['shot_key']}/keyframe-{sha[:12]}.png"
             write_atomically(media_root / relative, png)
-            await repository.set_keyframe(conn, shot["id"], relative, sha)
+            await repository.set_keyframe(conn, shot["id"], relative, sha, candidates_gpu_seconds(source))
             if shot["keyframe_path"] and shot["keyframe_path"] != relative:
                 (media_root / shot["keyframe_path"]).unlink(missing_ok=True)
             log.info("shot %s: keyframe from %s", shot["shot_key"], source["source"])

@@ -77,9 +77,10 @@ async def set_seed(conn: asyncpg.Connection, shot_id: int, seed: int) -> None:
     await conn.execute("UPDATE shots SET seed = $2 WHERE id = $1 AND seed IS NULL", shot_id, seed)
 
 
-async def set_keyframe(conn: asyncpg.Connection, shot_id: int, path: str, sha256: str) -> None:
-    await conn.execute("UPDATE shots SET keyframe_path = $2, keyframe_sha256 = $3, updated_at = now() WHERE id = $1",
-                       shot_id, path, sha256)
+async def set_keyframe(conn: asyncpg.Connection, shot_id: int, path: str, sha256: str,
+                       candidates_gpu_seconds: float | None = None) -> None:
+    await conn.execute("""UPDATE shots SET keyframe_path = $2, keyframe_sha256 = $3, keyframe_gpu_seconds = $4,
+                                 updated_at = now() WHERE id = $1""", shot_id, path, sha256, candidates_gpu_seconds)
 
 
 async def set_last_frame(conn: asyncpg.Connection, shot_id: int, path: str, sha256: str) -> None:

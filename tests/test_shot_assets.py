@@ -147,3 +147,17 @@ def test_use_f1_on_a_server_without_an_f1_sampler_fails_before_any_shot_saying_w
     assert "Install a fork of the wrapper that adds one" in error and "STUDIO_FRAMEPACK_F1=false" in error
     assert posted == []
     assert [r["status"] for r in fetch(db_url, "SELECT status FROM shots ORDER BY position")] == ["planned"] * 2
+
+
+def test_a_server_without_the_framepack_models_stops_the_scene_before_any_shot(studio_env, db_url):
+    seed_scene(db_url, shots=2)
+    with ComfyUIDouble() as double:  # the wrapper's nodes, none of its model files (the captured server)
+        renderer = live_renderer(double, keyframe_width=160, keyframe_height=96)
+        result = materialize(db_url, studio_env, "harbour-night", renderer, raise_on_error=False)
+        posted = list(double.posted_prompts)
+    assert not result.success and posted == []
+    error = result.get_step_failure_events()[0].step_failure_data.error.to_string()
+    assert (f"ComfyUI at {double.url} has no diffusion_models file '{FRAMEPACK_MODEL}': "
+            "put it into ComfyUI/models/diffusion_models") in error
+    assert "has no vae file 'hunyuan_video_vae_bf16.safetensors'" in error
+    assert [r["status"] for r in fetch(db_url, "SELECT status FROM shots ORDER BY position")] == ["planned"] * 2

@@ -1,8 +1,9 @@
-"""Reading the review queue: pages of images (keyset pagination) and per-character counts.
+"""Reading images: the review queue and the gallery (pages by keyset), per-character counts and
+summaries, one image's provenance.
 
-Pages are ordered by image id and continue after the last id seen (the cursor), never by OFFSET:
-a page deep in a 100,000-image queue costs the same as the first one, and decisions made while a
-person pages through do not shift later pages. The WHERE clause is built from the filters actually
+Pages are ordered by image id (the gallery's newest first) and continue after the last id seen (the
+cursor), never by OFFSET: a page deep in a 100,000-image queue costs the same as the first one, and
+decisions made while a person pages through do not shift later pages. The WHERE clause is built from the filters actually
 given, so each query shape gets a plan that uses `images_character_status_idx (character_id,
 status, id)` or `images_status_id_idx (status, id)` instead of one generic plan for every filter.
 

@@ -3,6 +3,8 @@
 GET  /api/training/{slug}                      status: readiness, whether a training is due, the active LoRA
 GET  /api/training/{slug}/checkpoints          history: each checkpoint with loss curve, samples, scores
 POST /api/training/{slug}/runs                 start a training (Dagster training_job) -> 202 {run_id}
+GET  /api/training/{slug}/runs                 its training runs in Dagster, newest first, with their status
+GET  /api/training/runs/{run_id}               one training run: status and steps
 POST /api/training/runs/{run_id}/cancel        cancel it through Dagster
 PUT  /api/training/{slug}/active {version}     choose the active LoRA
 GET  /api/training/{slug}/checkpoints/{version}/file   download the .safetensors
@@ -94,6 +96,22 @@ async def start_training(conn: Connection, request: Request, slug: str) -> dict:
     return {"run_id": await _runs(request).launch_training(slug)}
 
 
+@router.get("/{slug}/runs")
+async def list_training_runs(conn: Connection, request: Request, slug: str) -> list[dict]:
+    await _character(conn, slug)
+    return await _runs(request).training_runs(slug)
+
+
+@router.get("/runs/{run_id}")
+async def training_run(request: Request, run_id: str) -> dict:
+    return await _runs(request).training_run(run_id)
+
+
 @router.post("/runs/{run_id}/cancel", status_code=status.HTTP_202_ACCEPTED)
 async def cancel_training(request: Request, run_id: str) -> dict:
-    return {"run_id": run_id, "status": await _runs(request).cancel(run_id)}
+    """202 with CANCELING while the step is interrupted (CANCELED at once for a queued run)."""
+    runs = _runs(request)
+    run = await runs.training_run(run_id)
+    if run["finished"]:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"run {run_id!r} has already ended ({run['status']})")
+    return {"run_id": run_id, "status": await runs.cancel(run_id)}

@@ -1,4 +1,4 @@
-"""Starting and cancelling training runs over Dagster's GraphQL API (no Dagster import here).
+"""Starting, following and cancelling training runs over Dagster's GraphQL API (no Dagster import here).
 
 A training is `training_job` for one character partition (the dataset snapshot, then the LoRA), so
 the run is launched by job name in the code location that defines `lora_checkpoints`.
@@ -6,8 +6,7 @@ the run is launched by job name in the code location that defines `lora_checkpoi
 
 from __future__ import annotations
 
-from studio.dagster_runs import (LAUNCH_MUTATION, PARTITION_TAG, DagsterRuns, DagsterRunsError, RunNotFound,
-                                 UnknownPartition)
+from studio.dagster_runs import FINISHED_STATUSES, DagsterRuns, DagsterRunsError, RunNotFound, UnknownPartition
 
 TRAINING_JOB = "training_job"
 TRAINED_ASSET = "lora_checkpoints"
@@ -29,24 +28,26 @@ class TrainingRuns(DagsterRuns):
         node = await self._asset(TRAINED_ASSET)
         if slug not in node["partitionKeys"]:
             raise UnknownPartition(f"character {slug!r} is not a partition of {TRAINED_ASSET} yet")
-        repository = node["repository"]
-        params = {
-            "selector": {"repositoryLocationName": repository["location"]["name"],
-                         "repositoryName": repository["name"], "jobName": TRAINING_JOB},
-            "executionMetadata": {"tags": [{"key": PARTITION_TAG, "value": slug},
-                                           {"key": "studio/started_by", "value": "api"}]},
-        }
-        result = (await self._query(LAUNCH_MUTATION, {"executionParams": params}))["launchRun"]
-        if result["__typename"] == "LaunchRunSuccess":
-            return result["run"]["runId"]
-        raise DagsterRunsError(f"Dagster refused the training run ({result['__typename']}): "
-                               f"{result.get('message', '')}".strip())
+        return await self.launch_job_run(TRAINING_JOB, slug, {}, origin="api")
+
+    async def training_run(self, run_id: str) -> dict:
+        """The run's status and steps; RunNotFound when it is not a training run."""
+        run = await self.run_status(run_id)
+        if run["job"] != TRAINING_JOB:
+            raise RunNotFound(f"run {run_id!r} is a {run['job']} run, not a training run")
+        return run
+
+    async def training_runs(self, slug: str, limit: int = 20) -> list[dict]:
+        return await self.list_runs(job=TRAINING_JOB, partition=slug, limit=limit)
 
     async def cancel(self, run_id: str) -> str:
-        """Ask Dagster to terminate the run: the step process gets SIGINT and our launcher ends the trainer's group."""
+        """Ask Dagster to terminate a training run: the step process is interrupted and our launcher
+        ends the trainer's process group. A queued run is cancelled at once; a started one is CANCELING."""
         result = (await self._query(TERMINATE_MUTATION, {"runId": run_id}))["terminateRun"]
         if result["__typename"] == "TerminateRunSuccess":
-            return result["run"]["status"]
+            # The run in the answer was read before Dagster marked it: accepted means CANCELING.
+            status = result["run"]["status"]
+            return status if status in FINISHED_STATUSES else "CANCELING"
         if result["__typename"] == "RunNotFoundError":
             raise RunNotFound(f"run {run_id!r} not found")
         raise DagsterRunsError(f"Dagster could not cancel run {run_id!r}: {result.get('message', '')}")

@@ -4,6 +4,10 @@ Routes let the plain code's exceptions rise; the handlers installed here give ea
 JSON body. Every 422 has FastAPI's validation-error shape, `{"detail": [{"type", "loc", "msg"}]}`,
 and never echoes the input (it may not even be encodable). The database being away is a 503 with
 Retry-After; a value the database refuses is a 422; nothing unexpected leaves as text/plain.
+
+422 means the request breaks a rule its OpenAPI schema states; 409 means it keeps every rule but
+clashes with what is stored (it names a character the project lacks, a style that is not there, an
+image already where it should go): `{"detail": "...", "loc": [...]}`, loc naming the field.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     dagster_runs.RunNotFound: 404,
     dagster_runs.UnknownJob: 404,
     decisions.AlreadyDecided: 409,
+    decisions.ImpossibleReassignment: 409,
     DuplicateImage: 409,
     story.Conflict: 409,
     dagster_runs.DagsterRunsError: 502,  # Dagster answered, but refused
@@ -51,6 +56,10 @@ LOC_BY_INVALID: dict[type[Exception], list[str]] = {
     queries.InvalidCursor: ["query", "after"],
     UploadRejected: ["body", "file"],
     ImageUnreviewable: ["path", "image_id"],
+}
+
+# Well-formed values that clash with what is stored (a partition Dagster does not have yet): 409.
+LOC_BY_CONFLICT: dict[type[Exception], list[str]] = {
     dagster_runs.UnknownPartition: ["body", "partition"],
 }
 
@@ -62,7 +71,11 @@ DATABASE_AWAY = (DatabaseUnavailable, asyncpg.PostgresConnectionError, asyncpg.e
 def _printable(part) -> str | int:
     if isinstance(part, int):
         return part
-    return str(part).encode("utf-8", "backslashreplace").decode("utf-8")[:100]
+    return _encodable(str(part))[:100]
+
+
+def _encodable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def invalid(loc: list, msg: str, kind: str = "value_error") -> JSONResponse:
@@ -83,8 +96,16 @@ async def _invalid_value(request: Request, exc: Exception) -> JSONResponse:
     return invalid(loc, str(exc))
 
 
-async def _invalid_field(request: Request, exc: story.InvalidField) -> JSONResponse:
-    return invalid(["body", *exc.loc], str(exc))
+def conflict(loc: list, msg: str) -> JSONResponse:
+    return JSONResponse({"detail": _encodable(msg), "loc": [_printable(p) for p in loc]}, status_code=409)
+
+
+async def _conflicting_field(request: Request, exc: story.InvalidField) -> JSONResponse:
+    return conflict(["body", *exc.loc], str(exc))
+
+
+async def _conflicting_value(request: Request, exc: Exception) -> JSONResponse:
+    return conflict(next(LOC_BY_CONFLICT[kind] for kind in type(exc).__mro__ if kind in LOC_BY_CONFLICT), str(exc))
 
 
 async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -105,6 +126,14 @@ async def _database_refused(request: Request, exc: asyncpg.PostgresError) -> JSO
     return invalid(["body"], f"a value is out of range for the database: {type(exc).__name__}")
 
 
+async def _database_conflict(request: Request, exc: asyncpg.IntegrityConstraintViolationError) -> JSONResponse:
+    # Checks ahead of a write cannot see a concurrent one (or every unique key): the database's refusal
+    # is still a clash with stored data, never a 500.
+    what = "is already taken" if isinstance(exc, asyncpg.UniqueViolationError) else "refers to a missing or used row"
+    constraint = getattr(exc, "constraint_name", None) or type(exc).__name__
+    return JSONResponse({"detail": f"a value {what} ({constraint})"}, status_code=409)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error in %s %s", request.method, request.url.path)
     return JSONResponse({"detail": "internal error"}, status_code=500)
@@ -115,10 +144,14 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(kind, _detail)
     for kind in LOC_BY_INVALID:
         app.add_exception_handler(kind, _invalid_value)
-    app.add_exception_handler(story.InvalidField, _invalid_field)
+    app.add_exception_handler(story.InvalidField, _conflicting_field)
+    for kind in LOC_BY_CONFLICT:
+        app.add_exception_handler(kind, _conflicting_value)
     app.add_exception_handler(RequestValidationError, _request_validation)
     for kind in DATABASE_AWAY:
         app.add_exception_handler(kind, _database_away)
     for kind in (asyncpg.DataError, asyncpg.CheckViolationError, asyncpg.NotNullViolationError):
         app.add_exception_handler(kind, _database_refused)
+    for kind in (asyncpg.UniqueViolationError, asyncpg.ForeignKeyViolationError):
+        app.add_exception_handler(kind, _database_conflict)
     app.add_exception_handler(Exception, _unexpected)

@@ -17,8 +17,12 @@ from fastapi.responses import FileResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.middleware.auth_gate import is_public
+from api.schemas.bounds import JSON_VALUE_SCHEMA
 
-ERROR_SCHEMA = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+# `loc` comes with a 409 whose request clashes with stored data through one field (api/errors.py).
+ERROR_SCHEMA = {"type": "object", "required": ["detail"], "properties": {
+    "detail": {"type": "string"},
+    "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}}}}
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
 RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again", "schema": {"type": "integer"}}}
 VALIDATION_REF = {"$ref": "#/components/schemas/HTTPValidationError"}
@@ -57,12 +61,26 @@ def _complete_operation(operation: dict, route: APIRoute, path: str, method: str
         extra["201"] = {**answers["200"], "description": "created"}
     if method not in ("get", "head", "options"):
         extra["403"] = _error("a write from another origin without a bearer token")
-        extra["409"] = _error("conflicts with the current state (already decided, duplicate, exists)")
+        extra["409"] = _error("conflicts with the current state (already decided, duplicate, exists) or names "
+                              "something the stored data lacks (`loc` names the field)")
         extra["413"] = _error("the request body is over this route's limit")
     extra["422"] = {"description": "a field is invalid (named in loc)",
                     "content": {"application/json": {"schema": VALIDATION_REF}}}
     for status, answer in extra.items():
         answers.setdefault(status, answer)
+
+
+def _declare_image_parts(document: dict, operation: dict) -> None:
+    """A multipart upload's file parts are images: say which types (studio/uploads.py decodes by content)."""
+    form = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data")
+    if form is None:
+        return
+    schema = form["schema"]
+    if "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    for name, part in schema.get("properties", {}).items():
+        if part.get("format") == "binary" or part.get("contentMediaType") == "application/octet-stream":
+            form.setdefault("encoding", {})[name] = {"contentType": ", ".join(IMAGE_TYPES)}
 
 
 def _template(path: str) -> str:
@@ -87,6 +105,7 @@ def install_openapi(app: FastAPI) -> None:
             components = document.setdefault("components", {})
             schemas = components.setdefault("schemas", {})
             schemas["Error"] = ERROR_SCHEMA
+            schemas["JsonValue"] = JSON_VALUE_SCHEMA
             schemas.setdefault("HTTPValidationError", {
                 "type": "object", "properties": {"detail": {"type": "array", "items": {
                     "type": "object", "required": ["loc", "msg", "type"], "properties": {
@@ -102,6 +121,7 @@ def install_openapi(app: FastAPI) -> None:
                         operation = document["paths"].get(path, {}).get(method.lower())
                         if operation is not None:
                             _complete_operation(operation, route, path, method.lower())
+                            _declare_image_parts(document, operation)
             app.openapi_schema = document
         return app.openapi_schema
 

@@ -61,6 +61,13 @@ def assert_invalid(response: httpx.Response, *loc) -> str:
     raise AssertionError(f"no error at body.{loc}: {errors}")
 
 
+def assert_conflict(response: httpx.Response, *loc) -> str:
+    """A 409 for a well-formed request that clashes with stored data through body.<loc>; returns its message."""
+    assert response.status_code == 409, response.text
+    assert response.json()["loc"] == ["body", *loc], response.json()
+    return response.json()["detail"]
+
+
 def png_bytes(size=(64, 48), colour=(200, 40, 40)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, colour).save(out, "PNG")

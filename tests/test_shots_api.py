@@ -71,7 +71,7 @@ def test_bad_edits_name_the_field_and_unknown_shots_are_404(api):
     bad = api.patch(f"/api/scenes/{SCENE}/shots/{key}/render", json={"shot_type": "dolly"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "shot_type"
     bad = api.patch(f"/api/scenes/{SCENE}/shots/{key}/render", json={"keyframe_image_id": 999})
-    assert bad.status_code == 422 and "not an approved image" in bad.text
+    assert bad.status_code == 409 and "not an approved image" in bad.text
     assert api.patch(f"/api/scenes/{SCENE}/shots/nope/render", json={}).status_code == 404
     assert api.get("/api/scenes/nowhere/render-status").status_code == 404
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.story_api import assert_invalid, story_api  # noqa: F401
+from tests.story_api import assert_conflict, assert_invalid, story_api  # noqa: F401
 
 SCENE = "/api/scenes/lamp-goes-out"
 
@@ -39,7 +39,7 @@ def test_scenes_crud(story_api):
     assert [s["position"] for s in created.json()["shots"]] == [1, 2] and created.json()["episodes"] == []
     assert api.post("/api/scenes", json={**new, "project": "other", "shots": []}).status_code == 409
     kai_shots = [{"description": "x"}, {"description": "y", "characters": ["mika", "kai"]}]
-    assert "kai" in assert_invalid(api.post("/api/scenes", json={**new, "slug": "s2", "shots": kai_shots}),
+    assert "kai" in assert_conflict(api.post("/api/scenes", json={**new, "slug": "s2", "shots": kai_shots}),
                                    "shots", 1, "characters", 1)
     zero_length = [{"description": "x", "duration_s": 0}]
     assert_invalid(api.post("/api/scenes", json={**new, "slug": "s2", "shots": zero_length}), "shots", 0, "duration_s")
@@ -68,22 +68,22 @@ def test_shots_insert_update_delete_keep_positions_dense(story_api):
                                (5, "Ember breath")]
     middle = api.post(f"{SCENE}/shots", json={"description": "Rain on glass.", "position": 3}).json()
     assert [p for p, _ in _positions(api)] == [1, 2, 3, 4, 5, 6] and middle["position"] == 3
-    assert "at most 7" in assert_invalid(api.post(f"{SCENE}/shots", json={"description": "x", "position": 9}),
+    assert "at most 7" in assert_conflict(api.post(f"{SCENE}/shots", json={"description": "x", "position": 9}),
                                          "position")
     assert_invalid(api.post(f"{SCENE}/shots", json={"description": "x", "position": 0}), "position")
 
     _other_project_with_kai(api)
     lines = [{"character": "mika", "line": "a"}, {"character": "kai", "line": "b"}]
     bad_speaker = {"description": "x", "dialogue": lines}
-    assert_invalid(api.post(f"{SCENE}/shots", json=bad_speaker), "dialogue", 1, "character")
-    assert_invalid(api.post(f"{SCENE}/shots", json={"description": "x", "characters": ["nobody"]}), "characters", 0)
+    assert_conflict(api.post(f"{SCENE}/shots", json=bad_speaker), "dialogue", 1, "character")
+    assert_conflict(api.post(f"{SCENE}/shots", json={"description": "x", "characters": ["nobody"]}), "characters", 0)
     assert len(_positions(api)) == 6
 
     patched = api.patch(f"{SCENE}/shots/{first['id']}", json={"camera": "black", "characters": ["ember"],
                                                               "duration_s": 1.5})
     assert patched.json()["camera"] == "black" and patched.json()["duration_s"] == 1.5
     assert patched.json()["position"] == 1 and patched.json()["status"] == "planned"
-    assert_invalid(api.patch(f"{SCENE}/shots/{first['id']}", json={"characters": ["kai"]}), "characters", 0)
+    assert_conflict(api.patch(f"{SCENE}/shots/{first['id']}", json={"characters": ["kai"]}), "characters", 0)
     assert_invalid(api.patch(f"{SCENE}/shots/{first['id']}", json={"description": None}), "description")
     assert api.patch(f"{SCENE}/shots/999999", json={"camera": "x"}).status_code == 404
     assert api.patch(f"/api/scenes/nowhere/shots/{first['id']}", json={"camera": "x"}).status_code == 404
@@ -104,9 +104,9 @@ def test_shot_reorder_takes_a_permutation(story_api):
     assert [(s["id"], s["position"]) for s in reordered.json()] == [(c, 1), (a, 2), (b, 3)]
     assert _shot_ids(api) == [c, a, b]
 
-    assert "twice" in assert_invalid(api.put(f"{SCENE}/shots/order", json=[a, a, b]), 1)
-    assert "not a shot" in assert_invalid(api.put(f"{SCENE}/shots/order", json=[a, b, c, 999999]), 3)
-    assert "leaves out" in assert_invalid(api.put(f"{SCENE}/shots/order", json=[a, b]))
+    assert "twice" in assert_conflict(api.put(f"{SCENE}/shots/order", json=[a, a, b]), 1)
+    assert "not a shot" in assert_conflict(api.put(f"{SCENE}/shots/order", json=[a, b, c, 999999]), 3)
+    assert "leaves out" in assert_conflict(api.put(f"{SCENE}/shots/order", json=[a, b]))
     assert_invalid(api.put(f"{SCENE}/shots/order", json=[a, "first", b]), 1)
     assert_invalid(api.put(f"{SCENE}/shots/order", json={"order": [a, b, c]}))
     assert api.put("/api/scenes/nowhere/shots/order", json=[a]).status_code == 404
@@ -133,7 +133,7 @@ def test_episodes_and_running_order(story_api):
     assert api.post("/api/episodes", json=new).status_code == 409  # slug
     number_taken = api.post("/api/episodes", json={**new, "slug": "e02b", "scenes": []})
     assert number_taken.status_code == 409 and "lantern-harbor-e02" in number_taken.json()["detail"]
-    assert_invalid(api.post("/api/episodes", json={**new, "slug": "e03", "number": 3, "scenes": [{"scene": "nope"}]}),
+    assert_conflict(api.post("/api/episodes", json={**new, "slug": "e03", "number": 3, "scenes": [{"scene": "nope"}]}),
                    "scenes", 0, "scene")
     assert api.get("/api/episodes/e03").status_code == 404
     assert_invalid(api.post("/api/episodes", json={**new, "slug": "e03", "number": 0}), "number")
@@ -145,10 +145,10 @@ def test_episodes_and_running_order(story_api):
         == [("lamp-goes-out", 1, "wipe", 0.25), ("kitchen", 2, "fade", 0.0)]
     assert_invalid(api.put(order, json=[{"scene": "kitchen", "transition": "spin"}]), 0, "transition")
     assert_invalid(api.put(order, json=[{"scene": "kitchen", "transition_s": -1}]), 0, "transition_s")
-    assert "twice" in assert_invalid(api.put(order, json=[{"scene": "kitchen"}, {"scene": "kitchen"}]), 1, "scene")
+    assert "twice" in assert_conflict(api.put(order, json=[{"scene": "kitchen"}, {"scene": "kitchen"}]), 1, "scene")
     api.post("/api/projects", json={"slug": "other", "name": "Other"})
     api.post("/api/scenes", json={"project": "other", "slug": "elsewhere", "title": "Elsewhere"})
-    assert_invalid(api.put(order, json=[{"scene": "kitchen"}, {"scene": "elsewhere"}]), 1, "scene")
+    assert_conflict(api.put(order, json=[{"scene": "kitchen"}, {"scene": "elsewhere"}]), 1, "scene")
     assert api.put("/api/episodes/nowhere/scenes", json=[]).status_code == 404
     assert [s["scene"] for s in api.get("/api/episodes/lantern-harbor-e02").json()["scenes"]] \
         == ["lamp-goes-out", "kitchen"]

@@ -10,9 +10,10 @@ import random
 from datetime import datetime, timezone
 import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from api.deps import get_pool
+from api.schemas.bounds import EXACT_INT_MAX, JsonInteger, JsonNumber
 from studio.autonomy import decisions as control
 from studio.autonomy.drift_status import drift_of
 from studio.autonomy.facts import read_facts
@@ -26,11 +27,12 @@ router = APIRouter(prefix="/api/autonomy", tags=["autonomy"])
 
 class LearningUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    learning_enabled: bool | None = None
-    pins: dict[str, str | float | int] | None = None
+    learning_enabled: StrictBool | None = None
+    pins: dict[str, str | JsonInteger | JsonNumber] | None = None
 
 
 class Who(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     by: str = Field("api", min_length=1, max_length=200)
 
 
@@ -121,7 +123,7 @@ async def change_learning(slug: str, body: LearningUpdate, pool: asyncpg.Pool = 
             try:  # pins must lie inside the style's bounds
                 pins = validate_pins(data.space(style_params(row), row["learning_bounds"]), body.pins)
             except ValueError as exc:
-                raise HTTPException(422, str(exc)) from None
+                raise HTTPException(409, str(exc)) from None  # outside this style's bounds: state, not shape
         else:
             pins = None
         await control.set_learning(conn, slug, who="api", learning_enabled=body.learning_enabled, pins=pins)
@@ -130,7 +132,7 @@ async def change_learning(slug: str, body: LearningUpdate, pool: asyncpg.Pool = 
     return {"character": slug, "learning_enabled": row["learning_enabled"], "pins": row["pins"]}
 
 
-@router.get("/characters/{slug}/recommendation")
+@router.get("/characters/{slug}/recommendation", responses={409: {"description": "the character has no generation style"}})
 async def recommendation(slug: str, pool: asyncpg.Pool = Depends(get_pool)) -> dict:
     """The parameters the next batch would get now (one Thompson draw; the sensor draws its own)."""
     character_id = await _character_id(pool, slug)
@@ -196,7 +198,7 @@ async def drift(pool: asyncpg.Pool = Depends(get_pool)) -> list[dict]:
 
 @router.get("/decisions")
 async def decision_log(character: str | None = None, kind: str | None = None, action: str | None = None,
-                       before_id: int | None = Query(None, ge=1, description="keyset: ids below this one"),
+                       before_id: int | None = Query(None, ge=1, le=EXACT_INT_MAX, description="keyset: ids below this one"),
                        limit: int = Query(50, ge=1, le=500), pool: asyncpg.Pool = Depends(get_pool)) -> dict:
     rows = await pool.fetch(
         """SELECT d.id, c.slug AS character, d.kind, d.action, d.reason, d.details, d.run_key, d.created_at
@@ -209,7 +211,7 @@ async def decision_log(character: str | None = None, kind: str | None = None, ac
 
 
 @router.get("/events")
-async def event_stats(since_id: int = Query(0, ge=0), pool: asyncpg.Pool = Depends(get_pool)) -> list[dict]:
+async def event_stats(since_id: int = Query(0, ge=0, le=EXACT_INT_MAX), pool: asyncpg.Pool = Depends(get_pool)) -> list[dict]:
     rows = await pool.fetch(
         """SELECT kind, count(*) AS events, count(DISTINCT character_id) AS characters, max(id) AS last_id,
                   max(created_at) AS last_at

@@ -7,13 +7,14 @@
 from __future__ import annotations
 
 
-from fastapi import File, HTTPException, Response, UploadFile, status
+from fastapi import File, HTTPException, Path, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.deps import ProjectFilter, AppSettings, MediaRoot
 from api.deps import Connection
 from api.routers.story_routing import story_router
+from api.schemas.bounds import INT32_MAX
 from api.schemas.story import CharacterCreate, CharacterOut, CharacterUpdate, ReferenceAdded
 from studio.story import characters, references
 from studio.uploads import UploadRejected, check_image
@@ -66,6 +67,7 @@ async def add_reference(conn: Connection, settings: AppSettings, media_root: Med
 
 
 @router.delete("/characters/{slug}/references/{index}")
-async def remove_reference(conn: Connection, slug: str, index: int) -> CharacterOut:
+async def remove_reference(conn: Connection, slug: str,
+                           index: int = Path(ge=0, le=INT32_MAX, description="0-based")) -> CharacterOut:
     await references.remove_reference(conn, slug, index)
     return await characters.get_character(conn, slug)

@@ -12,14 +12,14 @@ GET  /api/scenes/{scene}/shots/{key}/frames/{which}      keyframe | start | last
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import Body, HTTPException
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppSettings, Connection, MediaRoot
-from api.schemas.bounds import ID_MAX, DbId, ProposalId
+from api.schemas.bounds import EXACT_INT_MAX, DbId, JsonObject, ProposalId
 from api.routers.story_routing import story_router
 from studio.domain.motion_presets import MOTION_PRESETS
 from studio.domain.scene_plan import MAX_SHOT_S, MIN_SHOT_S
@@ -37,7 +37,7 @@ class ProposalRequest(BaseModel):
 
 class AcceptRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    breakdown: dict[str, Any] | None = None  # the person's edited breakdown; omitted: as proposed
+    breakdown: JsonObject | None = None  # the person's edited breakdown; omitted: as proposed
 
 
 class DialogueLine(BaseModel):
@@ -52,7 +52,7 @@ class ShotRenderEdit(BaseModel):
     motion_prompt: str | None = None
     first_frame: str | None = None
     cut: bool | None = None
-    seed: int | None = Field(None, ge=0, le=ID_MAX)
+    seed: int | None = Field(None, ge=0, le=EXACT_INT_MAX)
     keyframe_image_id: DbId | None = None
     duration_s: float | None = Field(None, ge=MIN_SHOT_S, le=MAX_SHOT_S)
     dialogue: list[DialogueLine] | None = None

@@ -12,22 +12,25 @@ GET  /api/training/{slug}/checkpoints/{version}/file   download the .safetensors
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Connection, MediaRoot
+from api.schemas.bounds import INT32_MAX
 from studio.datasets.repository import load_character
 from studio.domain.readiness import dataset_readiness
 from studio.training import repository
 from studio.training.dagster_training import TrainingRuns
 from studio.training.dataset import dataset_hash, snapshot_inputs
 
-router = APIRouter(prefix="/api/training", tags=["training"])
+router = APIRouter(prefix="/api/training", tags=["training"],
+                   responses={409: {"description": "the character has no generation style"}})
 
 
 class ActiveChoice(BaseModel):
-    version: int = Field(ge=1)
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1, le=INT32_MAX)
 
 
 def _runs(request: Request) -> TrainingRuns:
@@ -38,7 +41,7 @@ async def _character(conn, slug: str):
     try:
         character = await load_character(conn, slug)
     except ValueError as exc:  # a character without a style
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     if character is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"character {slug!r} not found")
     return character
@@ -81,7 +84,8 @@ async def choose_active(conn: Connection, slug: str, choice: ActiveChoice) -> di
 
 
 @router.get("/{slug}/checkpoints/{version}/file")
-async def download_checkpoint(conn: Connection, media_root: MediaRoot, slug: str, version: int) -> FileResponse:
+async def download_checkpoint(conn: Connection, media_root: MediaRoot, slug: str,
+                              version: int = Path(ge=1, le=INT32_MAX)) -> FileResponse:
     character = await _character(conn, slug)
     row = await repository.checkpoint(conn, character.id, version)
     path = media_root / row["file_path"] if row else None

@@ -9,28 +9,61 @@ api/middleware/body_guard.py before any model sees them.)
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from studio.review.media_files import THUMB_SIZES
 from studio.spec.models import TEXT_MAX  # the one text bound, also the spec's
 
-BIGINT_MAX = 2**63 - 1
+# What the documents declare for a bigint, and the bound of numbers in free-form JSON: the largest
+# integer below which a double holds every integer exactly. Clients that read JSON numbers as doubles
+# (JavaScript, the fuzzer's validator) would see 2**63 - 1 as 2**63, past the column, and 2**63 + 1
+# as within it.
+EXACT_INT_MAX = 2**53 - 1
 INT32_MIN, INT32_MAX = -2**31, 2**31 - 1
 # A `real` keeps about 7 significant digits down to ~1e-38; positive values here stay well above that.
 REAL_MIN_POSITIVE = 1e-6
 REAL_MAX = 3.0e38
 
-DbId = Annotated[int, Field(ge=1, le=BIGINT_MAX)]  # bigint identity columns
+DbId = Annotated[int, Field(ge=1, le=EXACT_INT_MAX)]  # bigint identity columns
 Int32 = Annotated[int, Field(ge=INT32_MIN, le=INT32_MAX)]  # integer columns
 Position = Annotated[int, Field(ge=1, le=INT32_MAX)]
 PositiveReal = Annotated[float, Field(ge=REAL_MIN_POSITIVE, le=REAL_MAX, allow_inf_nan=False)]
 BoundedText = Annotated[str, Field(max_length=TEXT_MAX)]
 
-ImageId = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="image id")]
-ShotId = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="shot id")]
+ImageId = Annotated[int, Path(ge=1, le=EXACT_INT_MAX, description="image id")]
+ShotId = Annotated[int, Path(ge=1, le=EXACT_INT_MAX, description="shot id")]
+ProposalId = Annotated[int, Path(ge=1, le=EXACT_INT_MAX, description="scene proposal id")]
+
+# Numbers in free-form JSON (run config, edited breakdowns, learning pins).
+JsonInteger = Annotated[int, Field(ge=-EXACT_INT_MAX, le=EXACT_INT_MAX)]
+JsonNumber = Annotated[float, Field(ge=-EXACT_INT_MAX, le=EXACT_INT_MAX, allow_inf_nan=False)]
+_JSON_VALUE = "#/components/schemas/JsonValue"
+# A free-form JSON value whose numbers stay within ±EXACT_INT_MAX (api/openapi.py declares it).
+JSON_VALUE_SCHEMA = {"anyOf": [
+    {"type": "integer", "minimum": -EXACT_INT_MAX, "maximum": EXACT_INT_MAX},
+    {"type": "number", "minimum": -EXACT_INT_MAX, "maximum": EXACT_INT_MAX},
+    {"type": "string"}, {"type": "boolean"}, {"type": "null"},
+    {"type": "array", "items": {"$ref": _JSON_VALUE}},
+    {"type": "object", "additionalProperties": {"$ref": _JSON_VALUE}}]}
+
+
+def _numbers_in_range(value: Any, loc: str = "") -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not -EXACT_INT_MAX <= value <= EXACT_INT_MAX:
+        raise ValueError(f"{loc or 'value'}: numbers here stay within ±{EXACT_INT_MAX}")
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _numbers_in_range(item, f"{loc}[{index}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _numbers_in_range(item, f"{loc}.{key}" if loc else key)
+    return value
+
+
+JsonObject = Annotated[dict[str, Any], AfterValidator(_numbers_in_range),
+                       WithJsonSchema({"type": "object", "additionalProperties": {"$ref": _JSON_VALUE}})]
 
 
 

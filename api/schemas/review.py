@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.schemas.bounds import DbId
 from studio.domain.feedback_rules import REJECTION_CATEGORIES
@@ -63,8 +63,15 @@ class CharacterCounts(BaseModel):
     target: int
 
 
-# Documented as an enum, checked by studio.review.decisions, whose message names the unknown value.
-Category = Annotated[str, Field(json_schema_extra={"enum": list(REJECTION_CATEGORIES)})]
+def _known_category(value: str) -> str:
+    if value not in REJECTION_CATEGORIES:
+        raise ValueError(f"unknown rejection category {value!r} (one of {', '.join(REJECTION_CATEGORIES)})")
+    return value
+
+
+# An enum, checked for every route that takes one (a bulk approval too, which ignores them); the
+# message names the unknown value.
+Category = Annotated[str, AfterValidator(_known_category), Field(json_schema_extra={"enum": list(REJECTION_CATEGORIES)})]
 
 
 class ApproveIn(BaseModel):
@@ -74,7 +81,6 @@ class ApproveIn(BaseModel):
 class RejectIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # Checked against REJECTION_CATEGORIES by studio.review.decisions, which names an unknown one.
     categories: list[Category] = Field(min_length=1, max_length=50)
     comment: str = Field("", max_length=2000)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, field_validator
 
 from studio.domain.replenishment import Thresholds
 
@@ -21,21 +21,30 @@ class ThresholdChanges(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     enabled: StrictBool | None = None
-    batch_size: StrictInt | None = Field(None, ge=1, le=64, description="images per requested batch")
-    cooldown_seconds: StrictInt | None = Field(None, ge=0, le=INT_MAX,
-                                               description="seconds between two batches of a character")
-    daily_batch_limit: StrictInt | None = Field(None, ge=0, le=INT_MAX, description="batches per character per UTC day")
+    batch_size: int | None = Field(None, ge=1, le=64, description="images per requested batch")
+    cooldown_seconds: int | None = Field(None, ge=0, le=INT_MAX,
+                                         description="seconds between two batches of a character")
+    daily_batch_limit: int | None = Field(None, ge=0, le=INT_MAX, description="batches per character per UTC day")
     daily_gpu_seconds: StrictFloat | None = Field(None, ge=0, le=1e9, description="GPU seconds per project per UTC day")
-    pending_buffer: StrictInt | None = Field(None, ge=0, le=INT_MAX,
-                                             description="images waiting for a person before generation waits")
-    pause_after_auto_rejects: StrictInt | None = Field(None, ge=1, le=INT_MAX,
-                                                       description="auto-rejects in a row that pause a character")
+    pending_buffer: int | None = Field(None, ge=0, le=INT_MAX,
+                                       description="images waiting for a person before generation waits")
+    pause_after_auto_rejects: int | None = Field(None, ge=1, le=INT_MAX,
+                                                 description="auto-rejects in a row that pause a character")
     learning_enabled: StrictBool | None = None
-    drift_window: StrictInt | None = Field(None, ge=5, le=10_000, description="latest decided images the drift test reads")
-    # A real column: a smaller alpha would be stored as 0, which the column refuses.
-    drift_alpha: StrictFloat | None = Field(None, ge=1e-6, lt=1, description="significance level of the drift test")
-    request_ttl_seconds: StrictInt | None = Field(None, ge=0, le=INT_MAX,
-                                                  description="how long an unlaunched request is re-issued")
+    drift_window: int | None = Field(None, ge=5, le=10_000, description="latest decided images the drift test reads")
+    # A real column keeps ~7 digits: an alpha nearer 0 or 1 would be stored as 0 or 1, which it refuses.
+    drift_alpha: StrictFloat | None = Field(None, ge=1e-6, le=0.999999, description="significance level of the drift test")
+    request_ttl_seconds: int | None = Field(None, ge=0, le=INT_MAX,
+                                            description="how long an unlaunched request is re-issued")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _integers_as_json_schema_says(cls, value, info):
+        # 538.0 is an integer, true is not: pydantic's lax int would take true as 1, its strict int
+        # would refuse 538.0.
+        if isinstance(value, bool) and cls.model_fields[info.field_name].annotation == int | None:
+            raise ValueError("a boolean is not a number")
+        return value
 
     def changes(self) -> dict:
         return self.model_dump(exclude_none=True)

@@ -22,7 +22,10 @@ class Appearance(BaseModel):
     # character non-human for negatives and review (the seed system's convention).
     species: str = "human"
     # Named colours the reviewer checks and the preview drawer paints, e.g. {"hair": "#2b1d4e"}.
-    key_colors: dict[str, str] = Field(default_factory=dict)
+    # The pattern is also stated in the JSON schema (API documents, fuzzers); the validator below
+    # keeps its own message, which names the colour.
+    key_colors: dict[str, str] = Field(default_factory=dict, json_schema_extra={
+        "additionalProperties": {"type": "string", "pattern": HEX_COLOUR.pattern}})
     # Visible traits the checklist asks about, e.g. ["short horns", "red scarf"].
     features: list[str] = Field(default_factory=list)
     # Mistakes generators make for this character; they become negatives and checklist items.

@@ -34,7 +34,12 @@ class AlreadyDecided(Exception):
 
 
 class InvalidDecision(ValueError):
-    """The request itself is wrong (unknown category, no reason, impossible reassignment)."""
+    """The request itself is wrong (unknown category, no reason)."""
+
+
+class ImpossibleReassignment(InvalidDecision):
+    """A well-formed reassignment that the stored data rules out: the image already belongs to that
+    character, or the character is in another project."""
 
 
 @dataclass
@@ -138,9 +143,9 @@ async def reassign(conn_or_pool, image_id: int, character_slug: str, reviewer: s
             )
             if source is not None:
                 if source["id"] == target["id"]:
-                    raise InvalidDecision(f"image {image_id} already belongs to {character_slug!r}")
+                    raise ImpossibleReassignment(f"image {image_id} already belongs to {character_slug!r}")
                 if source["project_id"] != target["project_id"]:
-                    raise InvalidDecision(f"character {character_slug!r} is in another project")
+                    raise ImpossibleReassignment(f"character {character_slug!r} is in another project")
                 await conn.execute("UPDATE images SET character_id = $2 WHERE id = $1", image_id, target["id"])
                 comment = f"reassigned from {source['slug']}"
                 decided = await _decide(conn, [image_id], "approved", reviewer, [], comment,

@@ -7,7 +7,7 @@ import io
 import httpx
 from PIL import Image
 
-from tests.story_api import MAX_UPLOAD_BYTES, assert_invalid, png_bytes, story_api  # noqa: F401
+from tests.story_api import MAX_UPLOAD_BYTES, assert_conflict, assert_invalid, png_bytes, story_api  # noqa: F401
 
 
 def test_projects_list_get_create_update(story_api):
@@ -88,8 +88,10 @@ def test_storyline_and_world(story_api):
     assert api.get("/api/projects/lantern-harbor/world").json()["era"] == "present day, rural coast"
 
     api.post("/api/projects", json={"slug": "blank", "name": "Blank"})
-    assert api.get("/api/projects/blank/storyline").status_code == 404
-    assert api.get("/api/projects/blank/world").status_code == 404
+    # Not written yet: 204 (the project has them, empty); a project that does not exist is 404.
+    assert api.get("/api/projects/blank/storyline").status_code == 204
+    assert api.get("/api/projects/blank/world").status_code == 204
+    assert api.get("/api/projects/nowhere/storyline").status_code == 404
     world = api.put("/api/projects/blank/world", json={"name": "Nowhere", "rules": ["no maps"]})
     assert world.status_code == 201 and world.json()["rules"] == ["no maps"]
     assert api.put("/api/projects/nowhere/world", json={"name": "x"}).status_code == 404
@@ -114,7 +116,7 @@ def test_characters_crud(story_api):
     assert clash.status_code == 409 and "lantern-harbor" in clash.json()["detail"]
     bad_colour = {**new, "slug": "gran2", "appearance_data": {"key_colors": {"hair": "grey"}}}
     assert "#rrggbb" in assert_invalid(api.post("/api/characters", json=bad_colour), "appearance_data", "key_colors")
-    assert_invalid(api.post("/api/characters", json={**new, "slug": "gran2", "style": "nope"}), "style")
+    assert_conflict(api.post("/api/characters", json={**new, "slug": "gran2", "style": "nope"}), "style")
     assert_invalid(api.post("/api/characters", json={**new, "slug": "gran2", "target_images": -1}), "target_images")
     assert api.post("/api/characters", json={**new, "slug": "gran2", "project": "nowhere"}).status_code == 404
 

@@ -70,9 +70,14 @@ async def delete_style(conn: Connection, slug: str, style: str) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/projects/{slug}/storyline")
+async def _written(conn: Connection, table: str, slug: str) -> dict | Response:
+    document = await storyline.get_document(conn, table, slug)
+    return Response(status_code=status.HTTP_204_NO_CONTENT) if document is None else document
+
+
+@router.get("/projects/{slug}/storyline", responses={204: {"description": "not written yet (a PUT writes it)"}})
 async def get_storyline(conn: Connection, slug: str) -> StorylineOut:
-    return await storyline.get_document(conn, "storylines", slug)
+    return await _written(conn, "storylines", slug)
 
 
 @router.put("/projects/{slug}/storyline")
@@ -82,9 +87,9 @@ async def put_storyline(conn: Connection, slug: str, body: StorylineIn, response
     return document
 
 
-@router.get("/projects/{slug}/world")
+@router.get("/projects/{slug}/world", responses={204: {"description": "not written yet (a PUT writes it)"}})
 async def get_world(conn: Connection, slug: str) -> WorldOut:
-    return await storyline.get_document(conn, "world_settings", slug)
+    return await _written(conn, "world_settings", slug)
 
 
 @router.put("/projects/{slug}/world")

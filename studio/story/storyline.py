@@ -1,4 +1,8 @@
-"""The two one-per-project documents: the storyline and the world settings. PUT replaces them whole."""
+"""The two one-per-project documents: the storyline and the world settings. PUT replaces them whole.
+
+Every project has both, empty until first written: reading an unwritten one answers None (the API's
+204), not "not found", which is kept for a project that does not exist.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ from typing import Any
 
 import asyncpg
 
-from studio.story.errors import NotFound
 from studio.story.sql import project_id
 
 # table -> (its columns a PUT writes, its name in messages)
@@ -16,16 +19,16 @@ DOCUMENTS = {
 }
 
 
-async def get_document(conn: asyncpg.Connection, table: str, project: str) -> dict:
-    columns, what = DOCUMENTS[table]
+async def get_document(conn: asyncpg.Connection, table: str, project: str) -> dict | None:
+    columns, _ = DOCUMENTS[table]
     row = await conn.fetchrow(
         f"SELECT {', '.join('t.' + c for c in columns)}, t.created_at, t.updated_at "
         f"FROM {table} t JOIN projects p ON p.id = t.project_id WHERE p.slug = $1",
         project,
     )
     if row is None:
-        await project_id(conn, project)
-        raise NotFound(f"project {project!r} has no {what} yet")
+        await project_id(conn, project)  # NotFound for a project that does not exist
+        return None
     return dict(row)
 
 

@@ -20,7 +20,7 @@ from api.openapi import install_openapi
 from api.routers import (audio, autonomy, characters, echo, episode_media, episodes, gallery, health, page, projects,
                          review, runs, scenes, shots, stats, training)
 from studio.db.dsn import resolve_database_url
-from studio.db.pool import create_pool
+from studio.db.pool import open_service_pool
 from studio.settings import Settings, load_settings
 
 
@@ -30,8 +30,9 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         url = database_url or await resolve_database_url(settings)
-        app.state.pool = await create_pool(url, max_size=16, connect_timeout_s=settings.db_connect_timeout_s,
-                                           command_timeout_s=settings.db_command_timeout_s)
+        # Made even while the database is away: the service starts, answers 503 and recovers by itself.
+        app.state.pool = await open_service_pool(url, max_size=16, connect_timeout_s=settings.db_connect_timeout_s,
+                                                 command_timeout_s=settings.db_command_timeout_s)
         # What start-up made lives as long as the process; moving it out of the collector's view keeps
         # full collections from pausing requests.
         gc.freeze()

@@ -102,3 +102,24 @@ async def test_stopped_restarted_and_stalled_database(own_server, tmp_path):
             assert stalled.status_code == 503 and elapsed < 3, elapsed
             recovered, _ = await _first(api, 200, 5)
             assert recovered.status_code == 200
+
+
+@pytest.mark.fault
+async def test_starts_while_the_database_is_down_and_migrates_when_it_is_back(own_server, tmp_path):
+    pg_dir, db_url = own_server  # a new database, not migrated yet
+    await asyncio.to_thread(in_own_process, "stop_embedded_server", pg_dir)
+    settings = studio_settings(tmp_path / "home", base=settings_for(db_command_timeout_s=1.0, db_connect_timeout_s=1.0))
+    with serve_api(with_routers(create_app(settings, database_url=db_url), review.router)) as url:
+        async with httpx.AsyncClient(base_url=url) as api:
+            assert (await api.get("/api/health/live")).status_code == 200
+            ready = await api.get("/api/health/ready")
+            assert ready.status_code == 503 and ready.json()["checks"]["database"]["status"] == "error"
+            down = await api.get(ROUTE)
+            assert down.status_code == 503 and down.headers["retry-after"] == "2"
+            assert "database" in down.json()["detail"]
+
+            await asyncio.to_thread(in_own_process, "start_embedded_server", pg_dir)
+            back, elapsed = await _first(api, 200, 10)
+            assert back.status_code == 200 and elapsed < 5, (back.status_code, elapsed)
+            assert back.json() == []  # the tables exist: migrated by the first connection, not at start-up
+            assert (await api.get("/api/health/ready")).status_code == 200

@@ -3,11 +3,15 @@
 The service's pool has a connect and a command timeout: with the database stopped or stalled a
 request fails within seconds (the API answers 503) instead of waiting for it. A connection the server
 closed is replaced on the next acquire, so the service recovers by itself when the database is back.
+A pool migrates the database with its first connection, whenever that is: `open_service_pool` is made
+while the database is away, and the service starts and answers 503 until it is back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
@@ -15,6 +19,7 @@ import asyncpg
 
 from studio.db.migrate import migrate
 
+log = logging.getLogger("studio.db.pool")
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # jsonb columns come back as Python objects rather than strings.
@@ -48,18 +53,43 @@ async def _connect_or_unavailable(*args, **kwargs) -> asyncpg.Connection:
 
 async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10, connect_timeout_s: float = 2.0,
                       command_timeout_s: float | None = 10.0) -> asyncpg.Pool:
-    async with connect(url) as conn:
-        await migrate(conn)
+    """With min_size 0 nothing is opened here: the first acquire connects (and migrates)."""
+    migrated = False
+    lock = asyncio.Lock()
+
+    async def init(conn: asyncpg.Connection) -> None:
+        nonlocal migrated
+        await _init_connection(conn)
+        if not migrated:
+            async with lock:
+                if not migrated:
+                    # Its own connection, without the pool's command timeout: a migration may be long.
+                    async with connect(url, timeout=connect_timeout_s) as admin:
+                        await migrate(admin)
+                    migrated = True
+
     # UTC: timestamps PostgreSQL renders as JSON (studio.review.queries) read the same on every server.
-    return await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=_init_connection,
+    return await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=init,
                                      reset=_keep_session, server_settings={"TimeZone": "UTC"},
                                      connect=_connect_or_unavailable, timeout=connect_timeout_s,
                                      command_timeout=command_timeout_s)
 
 
+async def open_service_pool(url: str, **options) -> asyncpg.Pool:
+    """The review service's pool, made even while the database is away: routes answer 503 until it is
+    back, then the next request connects and migrates, without a restart."""
+    pool = await create_pool(url, min_size=0, **options)
+    try:
+        async with pool.acquire():
+            pass  # connect and migrate now when the database is there
+    except DatabaseUnavailable as exc:
+        log.warning("starting without the database (%s): answering 503 until it is back", exc)
+    return pool
+
+
 @asynccontextmanager
-async def connect(url: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(url)
+async def connect(url: str, *, timeout: float = 60.0) -> AsyncIterator[asyncpg.Connection]:
+    conn = await _connect_or_unavailable(url, timeout=timeout)
     await _init_connection(conn)
     try:
         yield conn

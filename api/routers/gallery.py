@@ -34,6 +34,7 @@ def _no_character(character: str) -> HTTPException:
 
 @router.get("/gallery/{character}")
 async def summary(character: CharacterSlug, pool: Pool) -> GallerySummary:
+    """A character's images by status against its target, whether its dataset is complete, its batches."""
     found = await queries.character_summary(pool, character)
     if found is None:
         raise _no_character(character)
@@ -52,6 +53,7 @@ async def images(character: CharacterSlug, pool: Pool,
                  limit: int = Query(50, ge=1, le=queries.MAX_PAGE),
                  after: str | None = Query(None, max_length=64,
                                            json_schema_extra={"pattern": queries.CURSOR_PATTERN})) -> Response:
+    """Every image of a character, newest first; pass the answer's `next` as `after` for the next page."""
     page = await queries.gallery_page(pool, character=character, status=status, source=source,
                                       min_score=min_score, max_score=max_score, batch=batch, limit=limit,
                                       after=after)
@@ -63,6 +65,7 @@ async def images(character: CharacterSlug, pool: Pool,
 
 @router.get("/images/{image_id}/provenance")
 async def provenance(image_id: ImageId, pool: Pool) -> ImageDetail:
+    """An image with what made it (batch, model files, workflow, ComfyUI prompt) and every decision on it."""
     async with pool.acquire() as conn:  # the image and its provenance from one snapshot of the row
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             document = await queries.image_json(conn, image_id)

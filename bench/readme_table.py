@@ -85,7 +85,8 @@ FIGURES: dict[str, tuple[str, str]] = {
                                           "slot (s)", "–") for asset in _FAULT_ASSETS},
 }
 
-# Keys built at run time, as their source spells them, and the keys each can write.
+# Keys built at run time, as their source spells them, and the keys each can write. The scan sees a new
+# spelling, not a new value of `key` or `scenario.asset`: a benchmark that gains one adds it here.
 DYNAMIC_KEYS: dict[str, tuple[str, ...]] = {
     "f'{key}_pct'": ("gpu_duty_pct", "gpu_duty_fast_pct"),
     "f'{key}_jobs'": ("gpu_duty_jobs", "gpu_duty_fast_jobs"),

@@ -30,7 +30,7 @@ def build_resources(backend: str | None = None, settings: Settings | None = None
     common.update(jellyfin_resources(settings))
     if backend == "preview":
         return {**common, "image_generator": PreviewImageGeneratorResource(delay_s=settings.preview_delay_s),
-                "image_reviewer": PreviewImageReviewerResource()}
+                "image_reviewer": PreviewImageReviewerResource(delay_s=settings.preview_delay_s)}
     ollama = OllamaResource(url=settings.ollama_url, vision_model=settings.vision_model,
                             text_model=settings.text_model)
     return {

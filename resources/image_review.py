@@ -17,8 +17,10 @@ class ImageReviewerResource(dg.ConfigurableResource):
 
 
 class PreviewImageReviewerResource(ImageReviewerResource):
+    delay_s: float = 0.0  # tests only: STUDIO_PREVIEW_DELAY_S
+
     def get_client(self) -> reviewers.PreviewImageReviewer:
-        return reviewers.PreviewImageReviewer()
+        return reviewers.PreviewImageReviewer(delay_s=self.delay_s)
 
 
 class VisionImageReviewerResource(ImageReviewerResource):

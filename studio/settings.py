@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     api_port: int = Field(8401, ge=1, le=65535, description="port of the review service (`studio up`, `studio serve`)")
     code_server_port: int = Field(4266, ge=1, le=65535, description="port of the code location's gRPC code server (`studio up`)")
     # --- tests only -----------------------------------------------------------------------------
-    preview_delay_s: float = Field(0.0, ge=0, le=600, description="tests only: seconds each preview item (an image, a training epoch, a shot) is held, so a fault test can kill a run mid-step")
+    preview_delay_s: float = Field(0.0, ge=0, le=600, description="tests only: seconds each preview item (an image, its review, a training epoch, a shot) is held, so a fault test can kill a run mid-step")
 
     @field_validator("api_allowed_hosts", mode="before")
     @classmethod

@@ -16,10 +16,14 @@ from studio.review.vision_reviewer import review_image
 class PreviewImageReviewer:
     backend = "preview"
 
+    def __init__(self, delay_s: float = 0.0):
+        self.delay_s = delay_s  # tests only (STUDIO_PREVIEW_DELAY_S): a review a fault test can kill mid-way
+
     def session(self) -> contextlib.AbstractAsyncContextManager:
         return contextlib.nullcontext()  # nothing to share for a local backend
 
     async def review(self, image: bytes, character: CharacterContext, log: logging.Logger) -> ReviewResult:
+        await asyncio.sleep(self.delay_s)
         return await asyncio.to_thread(review_preview_image, image, character.appearance)
 
 

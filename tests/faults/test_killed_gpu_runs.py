@@ -73,8 +73,10 @@ def _dataset_prepare(case: Case) -> None:
 
 
 def _dataset_mid_step(case: Case, run_id: str) -> bool:
+    """Some images registered, not all: with the reviewer slowed too, the kill mostly lands while an image
+    is written under its final name and still in review (no row yet, the slow step with a vision model)."""
     [row] = case.rows("SELECT count(*) AS n FROM images WHERE dagster_run_id = $1", run_id)
-    return 2 <= row["n"] < BATCH
+    return 1 <= row["n"] < BATCH
 
 
 def _dataset_state(case: Case) -> dict:
@@ -93,7 +95,9 @@ def _dataset_check(case: Case, killed: dict, after: dict) -> None:
     # The re-run repeats the killed batch's seeds: what was registered is found, not registered again.
     assert len(now) == BATCH and len({r["sha256"] for r in now.values()}) == BATCH
     assert all((case.media / r["file_path"]).is_file() for r in now.values())
-    assert all(r["reviewed"] for r in now.values()), "an image registered before the kill was never reviewed"
+    assert all(r["reviewed"] for r in now.values()), "an image was registered without its review"
+    on_disk = sorted(str(p.relative_to(case.media)) for p in (case.media / "datasets/mika/images").iterdir())
+    assert on_disk == sorted(r["file_path"] for r in now.values()), "an image file without its row"
     assert [b["status"] for b in after["batches"]] == ["failed", "succeeded"], after["batches"]
 
 
@@ -185,7 +189,7 @@ def _clips_check(case: Case, killed: dict, after: dict) -> None:
 
 
 SCENARIOS = [
-    Scenario("dataset_images", "mika", 2.0, _dataset_prepare, _dataset_mid_step, _dataset_state, _dataset_check,
+    Scenario("dataset_images", "mika", 3.0, _dataset_prepare, _dataset_mid_step, _dataset_state, _dataset_check,
              run_config={"ops": {"dataset_images": {"config": {"count": BATCH}}}}),
     Scenario("lora_checkpoints", "mika", 8.0, _training_prepare, _training_mid_step, _training_state,
              _training_check),

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     ollama_url: str = Field("http://127.0.0.1:11434", description="Ollama (vision review, story planning)")
     vision_model: str = Field("qwen2.5vl:7b", description="Ollama model that reviews images")
     text_model: str = Field("qwen2.5:7b", description="Ollama model for chat, prompts and story planning")
-    echo_url: str = Field("", description="Echo (chat, prompt enhancement); empty means Ollama answers instead")
+    echo_url: str = Field("", description="Echo (chat, prompt enhancement, live scene planning); empty means Ollama answers instead")
     echo_model: str = Field("qwen2.5:7b", description="model Echo (or Ollama in its place) chats with")
 
     # --- the review service -------------------------------------------------------------------

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 
 from studio import dagster_runs
 from studio.clients.echo import EchoError, EchoUnavailable
-from studio.db.pool import DatabaseUnavailable
+from studio.db.pool import DATABASE_AWAY
 from studio.review import decisions, queries
 from studio.review.ingest import DuplicateImage
 from studio.review.rereview import ImageUnreviewable
@@ -62,10 +62,6 @@ LOC_BY_INVALID: dict[type[Exception], list[str]] = {
 LOC_BY_CONFLICT: dict[type[Exception], list[str]] = {
     dagster_runs.UnknownPartition: ["body", "partition"],
 }
-
-# The database is away or too slow: connecting failed, the connection died, a statement timed out.
-DATABASE_AWAY = (DatabaseUnavailable, asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
-                 TimeoutError, ConnectionError)
 
 
 def _printable(part) -> str | int:

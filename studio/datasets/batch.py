@@ -20,7 +20,8 @@ import asyncpg
 from PIL import Image
 
 from studio.datasets import repository as repo
-from studio.db.retry import DATABASE_AWAY, in_transaction
+from studio.db.pool import DATABASE_AWAY
+from studio.db.retry import in_transaction
 from studio.review.automatic_decision import record_automatic_review
 from studio.review.decisions import feedback_counts
 from studio.autonomy.provenance import provenance, record_parameters

@@ -43,6 +43,10 @@ class DatabaseUnavailable(ConnectionError):
 # time, or a server that is starting up or shutting down.
 UNREACHABLE = (OSError, TimeoutError, asyncpg.CannotConnectNowError, asyncpg.PostgresConnectionError)
 
+# The database is away or too slow: connecting failed, the connection died, a statement timed out.
+DATABASE_AWAY = (DatabaseUnavailable, asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
+                 TimeoutError, ConnectionError)
+
 
 async def _connect_or_unavailable(*args, **kwargs) -> asyncpg.Connection:
     try:

@@ -15,14 +15,10 @@ from typing import Awaitable, Callable, TypeVar
 
 import asyncpg
 
-from studio.db.pool import DatabaseUnavailable
+from studio.db.pool import DATABASE_AWAY, DatabaseUnavailable
 
 T = TypeVar("T")
 _log = logging.getLogger(__name__)
-
-# The database is away or too slow: connecting failed, the connection died, a statement timed out.
-DATABASE_AWAY = (DatabaseUnavailable, asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
-                 TimeoutError, ConnectionError)
 
 
 class DatabaseLost(DatabaseUnavailable):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import warnings
 from pathlib import Path
 
 import dagster as dg
@@ -50,7 +51,7 @@ SUMMARY_FILE = "demo-summary.json"
 DEMO_TAGS = {ORIGIN_TAG: "demo"}
 
 
-def _batch_figures(result: dg.ExecuteInProcessResult) -> str:
+def _run_figures(result: dg.ExecuteInProcessResult) -> str:
     """The figures a person wants to see per run, from its materializations' metadata."""
     parts = []
     for event in result.get_asset_materialization_events():
@@ -61,6 +62,13 @@ def _batch_figures(result: dg.ExecuteInProcessResult) -> str:
                          f"{meta['duplicates_skipped'].value} duplicates ({meta['backend'].value})")
         elif "target" in meta and "approved" in meta:
             parts.append(f"dataset {meta['approved'].value}/{meta['target'].value}")
+        elif "species" in meta:
+            parts.append(f"{meta['name'].value}, {meta['species'].value}, target {meta['target_images'].value} images")
+        elif "planned_seconds" in meta:
+            parts.append(f"{meta['title'].value!r}: {meta['shots'].value} shots, {meta['planned_seconds'].value} s planned")
+        elif "running_order" in meta:
+            parts.append(f"{meta['title'].value!r}: S{int(meta['season'].value):02}E{int(meta['number'].value):02}, "
+                         f"{meta['scenes'].value} scene(s)")
     return "; ".join(parts)
 
 
@@ -90,7 +98,7 @@ def _first_runs(runner: DemoRunner, step: str) -> None:
     for job_name, partition_set in FIRST_JOBS[step]:
         for key in runner.partitions(partition_set):
             result = runner.run(job_name, key)
-            runner.line(job_name, key, result, _batch_figures(result) if result.success else "")
+            runner.line(job_name, key, result, _run_figures(result) if result.success else "")
 
 
 async def _figures(settings) -> dict:
@@ -101,7 +109,7 @@ async def _figures(settings) -> dict:
 def run_demo(spec_path: Path) -> int:
     started = time.monotonic()
     settings = load_settings()
-    print(f"studio home: {settings.home} (backend: {settings.backend})")
+    print(f"backend: {settings.backend}")
     ensure_dagster_home(settings)
     from anime_assets.definitions import defs  # after DAGSTER_HOME and settings are in place
     setup_seconds = time.monotonic() - started
@@ -113,6 +121,8 @@ def run_demo(spec_path: Path) -> int:
     from studio.shots.demo_step import demo_shots
     from studio.training.demo_step import demo_training
 
+    # Dagster's notice that Pipes internals are in preview says nothing about this demo.
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     with dg.DagsterInstance.get() as instance:
         runner = DemoRunner(defs, instance, tags=dict(DEMO_TAGS), total_steps=len(STEPS))
         with runner.step("import", f"{STEPS['import']} ({spec_path})"):

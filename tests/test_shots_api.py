@@ -114,3 +114,34 @@ def test_a_shot_left_in_flight_by_a_dead_run_shows_as_interrupted(api, db_url):
     asyncio.run(leave_in_flight())
     status = api.get(f"/api/scenes/{SCENE}/render-status").json()
     assert [s["status"] for s in status["shots"]] == ["rendered", "interrupted", "rendered"]
+
+
+def test_live_proposals_go_through_echo_when_configured_and_a_planner_away_is_a_503(studio_env, db_url):
+    from tests.doubles.echo import EchoDouble
+    from tests.test_scene_planner import GOOD
+
+    assert studio(["import", str(EXAMPLE_SPEC)]) == 0
+    with EchoDouble() as echo:
+        echo.replies.append(GOOD)
+        settings = load_settings().with_values(backend="live", echo_url=echo.url,
+                                               ollama_url=f"http://127.0.0.1:{_closed_port()}")
+        app = with_routers(create_app(settings, database_url=db_url), shots.router)
+        with serve_api(app) as url, httpx.Client(base_url=url, timeout=20) as client:
+            made = client.post("/api/projects/lantern-harbor/scene-proposals", json={"scenes": 1})
+            assert made.status_code == 201 and made.json()["backend"] == "echo"
+            assert made.json()["breakdown"] == GOOD
+            echo.stop_serving()
+            away = client.post("/api/projects/lantern-harbor/scene-proposals", json={"scenes": 1})
+            assert away.status_code == 503 and "cannot reach Echo" in away.text
+        app = with_routers(create_app(settings.with_values(echo_url=""), database_url=db_url), shots.router)
+        with serve_api(app) as url, httpx.Client(base_url=url, timeout=20) as client:
+            away = client.post("/api/projects/lantern-harbor/scene-proposals", json={"scenes": 1})
+            assert away.status_code == 503 and "scene planning: cannot reach Ollama" in away.text
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

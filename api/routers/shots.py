@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import AppSettings, Connection, MediaRoot
 from api.schemas.bounds import EXACT_INT_MAX, DbId, JsonObject, ProposalId
 from api.routers.story_routing import story_router
+from studio.clients.ollama import OllamaError, OllamaTimeout, OllamaUnreachable
 from studio.domain.motion_presets import MOTION_PRESETS
 from studio.domain.scene_plan import MAX_SHOT_S, MIN_SHOT_S
 from studio.shots import status as shot_status
@@ -82,6 +83,10 @@ async def propose_scenes(conn: Connection, settings: AppSettings, project: str,
         proposal = await scene_planner(settings).propose(context, body.scenes)
     except PlanningFailed as failure:
         raise HTTPException(502, detail={"message": str(failure), "errors": failure.errors}) from None
+    except (OllamaUnreachable, OllamaTimeout) as error:  # Echo's own errors map in api/errors.py
+        raise HTTPException(503, detail=f"scene planning: {error}", headers={"Retry-After": "30"}) from None
+    except OllamaError as error:
+        raise HTTPException(502, detail=f"scene planning: {error}") from None
     return await proposals.store_proposal(conn, project, proposal.breakdown, proposal.backend, proposal.attempts)
 
 

@@ -178,3 +178,15 @@ def test_shot_keys_follow_their_shots_when_reordered(story_api):
     after = api.get(f"{SCENE}/shots").json()
     assert [s["shot_key"] for s in after] == [before[ids[2]], before[ids[0]], before[ids[1]]]
     assert all(s["shot_type"] == "medium" and s["cut"] is False for s in after)
+
+
+def test_a_shot_key_is_set_through_the_api_and_unique_within_the_scene(story_api):
+    api = story_api.client
+    first, second = _shot_ids(api)[:2]
+    keyed = api.patch(f"{SCENE}/shots/{first}", json={"key": "harbor-opening"})
+    assert keyed.status_code == 200 and keyed.json()["shot_key"] == "harbor-opening"
+    taken = api.patch(f"{SCENE}/shots/{second}", json={"key": "harbor-opening"})
+    assert taken.status_code == 409 and "already taken" in taken.json()["detail"]
+    added = api.post(f"{SCENE}/shots", json={"description": "gulls", "key": "gulls-over-the-pier"})
+    assert added.status_code == 201 and added.json()["shot_key"] == "gulls-over-the-pier"
+    assert api.post(f"{SCENE}/shots", json={"description": "x", "key": "gulls-over-the-pier"}).status_code == 409

@@ -36,11 +36,14 @@ async def check_cast(conn: asyncpg.Connection, project_id: int, shot: dict[str, 
 
 
 async def insert_shot(conn: asyncpg.Connection, scene_id: int, position: int, shot: dict[str, Any]) -> int:
+    # A shot given no key gets the column's default; a key the scene already has is a unique violation.
+    keyed = shot.get("key") is not None
     return await conn.fetchval(
-        """INSERT INTO shots (scene_id, position, description, camera, duration_s, characters, dialogue)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id""",
+        f"""INSERT INTO shots (scene_id, position, description, camera, duration_s, characters, dialogue
+                               {", shot_key" if keyed else ""})
+            VALUES ($1, $2, $3, $4, $5, $6, $7 {", $8" if keyed else ""}) RETURNING id""",
         scene_id, position, shot["description"], shot["camera"], shot["duration_s"],
-        shot["characters"], shot["dialogue"],
+        shot["characters"], shot["dialogue"], *([shot["key"]] if keyed else []),
     )
 
 
@@ -108,7 +111,9 @@ async def update_shot(conn: asyncpg.Connection, scene: str, shot_id: int, change
         await _shot(conn, scene, row["id"], shot_id)
         await check_cast(conn, row["project_id"], changes)
         if changes:
-            await update_columns(conn, "shots", shot_id, changes)
+            # The spec's and the API's `key` is the column shot_key.
+            columns = {("shot_key" if name == "key" else name): value for name, value in changes.items()}
+            await update_columns(conn, "shots", shot_id, columns)
             await catalog_changed(conn, "shots", scene, "updated")
         return await _shot(conn, scene, row["id"], shot_id)
 

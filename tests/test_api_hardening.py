@@ -179,6 +179,13 @@ async def test_docs_are_served_from_installed_files_and_the_schema_is_complete(d
     assert {"401", "403", "404", "409", "413", "422", "503"} <= set(approve["responses"])
     file_answer = document["paths"]["/api/images/{image_id}/file"]["get"]["responses"]["200"]["content"]
     assert set(file_answer) == {"image/png", "image/jpeg", "image/webp"}
+    # Each file route with the type it sends, never JSON: videos, subtitles, thumbnails, checkpoints.
+    answers = {path: set(document["paths"][path]["get"]["responses"]["200"]["content"]) for path in (
+        "/api/episodes/{episode}/video", "/api/episodes/{episode}/subtitles.vtt", "/api/images/{image_id}/thumb",
+        "/api/training/{slug}/checkpoints/{version}/file")}
+    assert list(answers.values()) == [{"video/mp4"}, {"text/vtt"}, {"image/webp"}, {"application/octet-stream"}]
+    upload = document["paths"]["/api/characters/{slug}/images"]["post"]["requestBody"]["content"]
+    assert upload["multipart/form-data"]["encoding"]["file"]["contentType"] == "image/png, image/jpeg, image/webp"
 
 
 def test_uvicorns_access_line_loses_its_query_string():

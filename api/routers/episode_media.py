@@ -22,6 +22,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import FileResponse, Response
 
 from api.deps import AppSettings, Connection, Dagster, MediaRoot
+from api.openapi import file_answer
 from api.routers.story_routing import story_router
 from studio.clients.jellyfin import JellyfinClient, JellyfinError, PathMap
 from studio.domain.subtitles import parse_srt, to_webvtt
@@ -98,19 +99,19 @@ async def publish(conn: Connection, dagster: Dagster, episode: str) -> dict:
     return {"run_id": await dagster.launch_partition_run("published_episodes", episode)}
 
 
-@router.get("/episodes/{episode}/video")
+@router.get("/episodes/{episode}/video", responses=file_answer("video/mp4"))
 async def episode_video(conn: Connection, media_root: MediaRoot, episode: str) -> FileResponse:
     render = await _render(conn, episode)
     return _media_file(media_root, render["file_path"], f"the video of {episode}", "video/mp4")
 
 
-@router.get("/episodes/{episode}/thumbnail")
+@router.get("/episodes/{episode}/thumbnail", responses=file_answer("image/jpeg"))
 async def episode_thumbnail(conn: Connection, media_root: MediaRoot, episode: str) -> FileResponse:
     render = await _render(conn, episode)
     return _media_file(media_root, render["thumbnail_path"], f"the thumbnail of {episode}", "image/jpeg")
 
 
-@router.get("/episodes/{episode}/subtitles.vtt")
+@router.get("/episodes/{episode}/subtitles.vtt", responses=file_answer("text/vtt"))
 async def episode_subtitles(conn: Connection, media_root: MediaRoot, episode: str) -> Response:
     render = await _render(conn, episode)
     if not render["subtitles_path"]:
@@ -118,13 +119,13 @@ async def episode_subtitles(conn: Connection, media_root: MediaRoot, episode: st
     return _vtt(media_root / render["subtitles_path"], episode)
 
 
-@router.get("/scenes/{scene}/video")
+@router.get("/scenes/{scene}/video", responses=file_answer("video/mp4"))
 async def scene_video(media_root: MediaRoot, scene: str) -> FileResponse:
     path = scene_video_path(media_root, scene)
     return _media_file(media_root, str(path.relative_to(media_root)), f"the video of scene {scene}", "video/mp4")
 
 
-@router.get("/scenes/{scene}/subtitles.vtt")
+@router.get("/scenes/{scene}/subtitles.vtt", responses=file_answer("text/vtt"))
 async def scene_subtitles(media_root: MediaRoot, scene: str) -> Response:
     return _vtt(scene_video_path(media_root, scene).with_suffix(".srt"), f"scene {scene}")
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from api.deps import AppSettings, CurrentUser, MediaRoot, Pool, VisionOllama
+from api.openapi import file_answer
 from api.schemas.review import (ApproveIn, BulkIn, BulkOut, CharacterCounts, ImageOut, PendingPage, ReassignIn,
                                 RejectIn)
 from api.schemas.bounds import ImageId, ThumbSize
@@ -74,7 +75,7 @@ async def image_file(image_id: ImageId, pool: Pool, media_root: MediaRoot) -> Fi
     return FileResponse(path, media_type=media_type(path), headers=FILE_HEADERS)
 
 
-@router.get("/images/{image_id}/thumb")
+@router.get("/images/{image_id}/thumb", responses=file_answer("image/webp"))
 async def image_thumb(image_id: ImageId, pool: Pool, media_root: MediaRoot,
                       size: ThumbSize = 256) -> FileResponse:
     path, sha256 = await _media_file(pool, media_root, image_id)

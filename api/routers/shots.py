@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppSettings, Connection, MediaRoot
+from api.openapi import file_answer
 from api.schemas.bounds import EXACT_INT_MAX, DbId, JsonObject, ProposalId
 from api.routers.story_routing import story_router
 from studio.clients.ollama import OllamaError, OllamaTimeout, OllamaUnreachable
@@ -126,13 +127,13 @@ def _file(media_root, relative: str | None, what: str, media_type: str) -> FileR
     return FileResponse(media_root / relative, media_type=media_type)
 
 
-@router.get("/scenes/{scene}/shots/{key}/clip")
+@router.get("/scenes/{scene}/shots/{key}/clip", responses=file_answer("video/mp4"))
 async def shot_clip(conn: Connection, media_root: MediaRoot, scene: str, key: str) -> FileResponse:
     shot = await shot_status.shot_by_key(conn, scene, key)
     return _file(media_root, shot["clip_path"], f"the clip of shot {key}", "video/mp4")
 
 
-@router.get("/scenes/{scene}/shots/{key}/frames/{which}")
+@router.get("/scenes/{scene}/shots/{key}/frames/{which}", responses=file_answer("image/png"))
 async def shot_frame(conn: Connection, media_root: MediaRoot, scene: str, key: str,
                      which: Literal["keyframe", "start", "last"]) -> FileResponse:
     shot = await shot_status.shot_by_key(conn, scene, key)

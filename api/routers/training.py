@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import Connection, MediaRoot
+from api.openapi import file_answer
 from api.schemas.bounds import INT32_MAX
 from studio.datasets.repository import load_character
 from studio.domain.readiness import dataset_readiness
@@ -83,7 +84,7 @@ async def choose_active(conn: Connection, slug: str, choice: ActiveChoice) -> di
     return _public(row)
 
 
-@router.get("/{slug}/checkpoints/{version}/file")
+@router.get("/{slug}/checkpoints/{version}/file", responses=file_answer("application/octet-stream"))
 async def download_checkpoint(conn: Connection, media_root: MediaRoot, slug: str,
                               version: int = Path(ge=1, le=INT32_MAX)) -> FileResponse:
     character = await _character(conn, slug)

@@ -87,9 +87,11 @@ def test_compose_workspace_and_instance_agree_and_hold_no_secret():
     server = location["grpc_server"]
     assert server["host"] in compose["services"]
     assert str(server["port"]) in (DEPLOY / "Dockerfile").read_text()
-    # Every run container sees what the services see.
+    # Every run container sees what the services see, and nothing the daemon lacks: Dagster refuses
+    # to launch a run when a listed variable is unset.
     studio_env = compose["x-studio-env"]
-    assert set(studio_env) <= set(instance["run_launcher"]["config"]["env_vars"])
+    assert set(studio_env) == set(instance["run_launcher"]["config"]["env_vars"])
+    assert all(compose["services"][s]["environment"] == studio_env for s in ("daemon", "webserver"))
     assert compose["services"]["user_code"]["environment"]["DAGSTER_CURRENT_IMAGE"] == "${STUDIO_IMAGE}"
     # Passwords only as ${VARIABLES} from deploy/.env, which git ignores; the example leaves them empty.
     for key in ("DAGSTER_PG_URL", "STUDIO_DATABASE_URL"):

@@ -41,6 +41,15 @@ def _present(media_root: Path, relative: str | None) -> bool:
     return bool(relative) and (media_root / relative).is_file()
 
 
+def _remove_stale_temporaries(media_root: Path, scene: str, log: logging.Logger) -> None:
+    """With the scene's lock held no other render writes its clips: one still under a temporary name
+    (`.clip-*`, `.last-*`, studio/media/clips.py) was left by a render killed mid-write, which ran no clean-up."""
+    folder = media_root / "shots" / scene
+    for path in [*folder.glob("*/.clip-*"), *folder.glob("*/.last-*")]:
+        path.unlink(missing_ok=True)
+        log.info("scene %s: removed %s, left half-written by a render that stopped", scene, path.name)
+
+
 async def render_scene(pool: asyncpg.Pool, scene: str, renderer, media_root: Path, *,
                        log: logging.Logger, only: set[str] | None = None,
                        run_id: str | None = None) -> SceneRenderReport:
@@ -54,6 +63,7 @@ async def render_scene(pool: asyncpg.Pool, scene: str, renderer, media_root: Pat
             if row is None:
                 raise LookupError(f"scene {scene!r} is not in the studio database")
             report.interrupted = await repository.reset_interrupted(lock_conn, row["id"])
+            _remove_stale_temporaries(media_root, scene, log)
             if report.interrupted:
                 log.warning("scene %s: shots %s were left mid-render by a run that stopped; rendering them again",
                             scene, ", ".join(report.interrupted))

@@ -172,8 +172,10 @@ def _clips_prepare(case: Case) -> None:
 
 
 def _clips_mid_step(case: Case, run_id: str) -> bool:
+    """A shot rendered, the next one being encoded (its clip still under a temporary name)."""
     statuses = Counter(s["status"] for s in _shots(case))
-    return statuses["rendered"] >= 1 and statuses["rendering"] == 1
+    encoding = list((case.media / "shots" / SCENE).rglob(".clip-*"))
+    return statuses["rendered"] >= 1 and statuses["rendering"] == 1 and bool(encoding)
 
 
 def _clips_check(case: Case, killed: dict, after: dict) -> None:
@@ -220,13 +222,13 @@ def test_a_gpu_run_killed_mid_step_is_run_again_with_nothing_lost_or_doubled(sce
                                           tmp_path, seen_after_kill)
         after = scenario.state(case)
         claimed = instance.event_log_storage.get_concurrency_info("gpu").claimed_slots
-    print(f"{scenario.asset}: slot back {outcome.slot_recovery_s:.2f} s after the kill; "
-          f"temporaries left: {temporary_files(case.media)}")
+    print(f"{scenario.asset}: slot back {outcome.slot_recovery_s:.2f} s after the kill")
     assert outcome.survivors == set(), f"processes of the killed run still working: {outcome.survivors}"
     assert outcome.killed.status == dg.DagsterRunStatus.FAILURE
     assert outcome.rerun.status == dg.DagsterRunStatus.SUCCESS
     assert claimed == []
     assert unreadable_files(case.media) == []
+    assert temporary_files(case.media) == [], "half-written temporaries left behind"
     scenario.check(case, case.after_kill, after)
     assert outcome.slot_recovery_s < 30
     record({f"fault_slot_recovery_s_{scenario.asset}": round(outcome.slot_recovery_s, 2)})

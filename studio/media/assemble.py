@@ -31,6 +31,7 @@ from studio.media.loudness_tags import joined_loudness
 from studio.media.loudnorm import (Loudness, LoudnessPlan, applied_normalisation, closer, correction_filter,
                                    needs_correction, plan_normalisation)
 from studio.media.normalise import ClipParameters, clip_parameters, fallback_target, normalise_clip
+from studio.media.mp4_boxes import movie_duration
 from studio.media.probe import QUICK_PROBE, ProbedScene, header_info, probe_scenes
 
 
@@ -160,11 +161,15 @@ def _chapters(plan: AssemblePlan, infos: Sequence[MediaInfo], durations: Sequenc
 def assemble_episode(scenes: Sequence[SceneVideo], out: Path, *, tags: Mapping[str, str],
                      chapter_titles: Sequence[str] | None = None) -> AssembledEpisode:
     """Join `scenes` in order into `out`. `tags` become MP4 tags (custom keys kept via use_metadata_tags)."""
-    probed = probe_scenes([s.path for s in scenes])
-    infos = [p.info for p in probed]
-    timeline = [TimelineClip(s.scene, s.title, i.duration_s, s.transition, s.transition_s)
-                for s, i in zip(scenes, infos)]
+    probed = probe_scenes([s.path for s in scenes], pixel_formats=False)
+    timeline = [TimelineClip(s.scene, s.title, p.info.duration_s, s.transition, s.transition_s)
+                for s, p in zip(scenes, probed)]
     plan = assemble_plan(timeline, [clip_parameters(p.info, p.video_config) for p in probed])
+    if not (plan.copy_only and len(plan.groups) == 1):
+        # Something is encoded: the target's pixel format must be known (a probe decodes a frame).
+        probed = probe_scenes([s.path for s in scenes])
+        plan = assemble_plan(timeline, [clip_parameters(p.info, p.video_config) for p in probed])
+    infos = [p.info for p in probed]
     target = plan.target if plan.target is not None else fallback_target(infos[0])
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".assemble-") as tmp:
@@ -227,9 +232,10 @@ def assemble_episode(scenes: Sequence[SceneVideo], out: Path, *, tags: Mapping[s
             os.replace(partial, out)
         finally:
             partial.unlink(missing_ok=True)
-    final = header_info(out)
+    container_s = movie_duration(out)
     return AssembledEpisode(
-        path=out, duration_s=round(total, 3), container_duration_s=final.duration_s,
+        path=out, duration_s=round(total, 3),
+        container_duration_s=round(container_s, 3) if container_s is not None else header_info(out).duration_s,
         copy_only=plan.copy_only and copy_picture, copied_joins=plan.copied_joins(), normalised_scenes=normalised,
         normalization_type=applied, input_loudness=loudness, output_loudness=output_loudness,
         scene_starts_s=starts, chapters=episode_chapters,

@@ -64,6 +64,24 @@ def _read_moov(f: BinaryIO) -> bytes | None:
         at += size
 
 
+def movie_duration(path: Path) -> float | None:
+    """Seconds the movie header (`mvhd`) gives, None when the file is not an MP4 with one."""
+    try:
+        with open(path, "rb") as f:
+            moov = _read_moov(f)
+    except OSError:
+        return None
+    mvhd = moov and _child(moov, 0, len(moov), b"mvhd")
+    if not mvhd:
+        return None
+    version = moov[mvhd[0]]
+    if version == 1:
+        timescale, duration = struct.unpack_from(">IQ", moov, mvhd[0] + 20)
+    else:
+        timescale, duration = struct.unpack_from(">II", moov, mvhd[0] + 12)
+    return duration / timescale if timescale else None
+
+
 def video_config(path: Path) -> str:
     """A digest of the first video track's configuration box (codec and record), "" when the file
     is not an MP4 or its video has no such box (parameter sets in-band)."""

@@ -36,11 +36,12 @@ def _probed_video(info: MediaInfo, full: MediaInfo | None) -> MediaInfo:
     return replace(info, video=replace(info.video, pix_fmt=full.video.pix_fmt))
 
 
-def probe_scenes(paths: Sequence[Path]) -> list[ProbedScene]:
+def probe_scenes(paths: Sequence[Path], *, pixel_formats: bool = True) -> list[ProbedScene]:
     """Every file's header from one ffmpeg process (20 processes would cost ~1 s); ffmpeg prints one
     `Input #k` block per file, in order. A full probe decodes a frame of each file to learn its pixel
     format; only the first file of each distinct video configuration is probed so, the others take
-    its pixel format (the configuration holds the parameter sets that decide it)."""
+    its pixel format (the configuration holds the parameter sets that decide it). `pixel_formats`
+    False: none is (files of one configuration still compare equal; a stream copy needs no more)."""
     for path in paths:
         if not Path(path).is_file():
             raise FileNotFoundError(path)
@@ -48,7 +49,7 @@ def probe_scenes(paths: Sequence[Path]) -> list[ProbedScene]:
     first_of = {c: k for k, c in reversed(list(enumerate(configs)))}
     args = []
     for k, (path, config) in enumerate(zip(paths, configs)):
-        quick = config and first_of[config] != k
+        quick = config and (first_of[config] != k or not pixel_formats)
         args += [*(QUICK_PROBE if quick else []), "-i", str(path)]
     header = run_ffmpeg(args, check=False)
     blocks = re.split(r"^Input #\d+, ", header, flags=re.MULTILINE)[1:]

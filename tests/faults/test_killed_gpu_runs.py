@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import dagster as dg
@@ -36,12 +37,12 @@ SCENE = "lamp-goes-out"
 class Case:
     """One studio, its database, its instance, and what the test saw right after the kill."""
     db_url: str
-    home: os.PathLike
+    home: Path
     instance: dg.DagsterInstance
     after_kill: dict | None = None
 
     @property
-    def media(self):
+    def media(self) -> Path:
         return self.home / "media"
 
     def rows(self, sql: str, *args) -> list[dict]:
@@ -52,7 +53,7 @@ class Case:
 class Scenario:
     asset: str
     partition: str
-    delay_s: float  # per preview item: an image, a training epoch, a shot
+    delay_s: float  # per preview item: an image, its review, a training epoch, a shot
     prepare: Callable[[Case], None]
     mid_step: Callable[[Case, str], bool]
     state: Callable[[Case], dict]
@@ -149,7 +150,7 @@ def _shots(case: Case) -> list[dict]:
                      "ORDER BY position")
 
 
-def _keyframes_state(case: Case) -> dict:
+def _shots_state(case: Case) -> dict:
     return {"shots": _shots(case)}
 
 
@@ -195,9 +196,9 @@ SCENARIOS = [
              run_config={"ops": {"dataset_images": {"config": {"count": BATCH}}}}),
     Scenario("lora_checkpoints", "mika", 8.0, _training_prepare, _training_mid_step, _training_state,
              _training_check),
-    Scenario("shot_keyframes", SCENE, 2.0, _keyframes_prepare, _keyframes_mid_step, _keyframes_state,
+    Scenario("shot_keyframes", SCENE, 2.0, _keyframes_prepare, _keyframes_mid_step, _shots_state,
              _keyframes_check),
-    Scenario("shot_clips", SCENE, 3.0, _clips_prepare, _clips_mid_step, _keyframes_state, _clips_check),
+    Scenario("shot_clips", SCENE, 3.0, _clips_prepare, _clips_mid_step, _shots_state, _clips_check),
 ]
 
 

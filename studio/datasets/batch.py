@@ -106,11 +106,8 @@ async def run_batch(pool: asyncpg.Pool, character: CharacterContext, *args, log:
                             ", ".join(interrupted))
             return await _run_batch(pool, character, *args, log=log, **kwargs)
         finally:
-            try:
-                await repo.unlock_batches(lock_conn, character)
-            except (*DATABASE_AWAY, asyncpg.InterfaceError) as away:
-                # The lock's connection died (the database restarted) and took its session lock along.
-                log.warning("%s: the batch lock's connection was lost (%s)", character.slug, away)
+            if not await repo.unlock_batches(lock_conn, character):
+                log.warning("%s: the batch lock's connection was lost (the database restarted?)", character.slug)
 
 
 async def _run_batch(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from studio.datasets.models import CharacterContext, GeneratedImage, StyleParams
+from studio.db.advisory import release_session_lock
 from studio.domain.appearance import Appearance
 
 
@@ -59,8 +60,9 @@ async def lock_batches(conn, character: CharacterContext) -> None:
         raise BatchBusy(f"character {character.slug!r} has a dataset batch running in another run")
 
 
-async def unlock_batches(conn, character: CharacterContext) -> None:
-    await conn.execute("SELECT pg_advisory_unlock($1)", _batch_lock_id(character.id))
+async def unlock_batches(conn, character: CharacterContext) -> bool:
+    """False when the lock's connection had died (the database restarted) and took the lock along."""
+    return await release_session_lock(conn, _batch_lock_id(character.id))
 
 
 async def fail_interrupted(conn, character_id: int) -> list[str]:

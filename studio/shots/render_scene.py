@@ -72,7 +72,8 @@ async def render_scene(pool: asyncpg.Pool, scene: str, renderer, media_root: Pat
                                                  [s["duration_s"] for s in shots])
             await _render_chain(pool, scene, shots, renderer, media_root, progress, only or set(), report)
         finally:
-            await repository.unlock_scene(lock_conn, scene)
+            if not await repository.unlock_scene(lock_conn, scene):
+                log.warning("scene %s: the render lock's connection was lost (the database restarted?)", scene)
     return report
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import asyncpg
 
+from studio.db.advisory import release_session_lock
+
 RENDER_SQL = """
 SELECT t.id, t.shot_key, t.position, t.description, t.shot_type, t.motion_prompt, t.first_frame, t.cut,
        t.duration_s::numeric::float8 AS duration_s, t.characters, t.seed, t.status, t.clip_path,
@@ -53,8 +55,9 @@ async def lock_scene(conn: asyncpg.Connection, scene: str) -> None:
         raise SceneBusy(f"scene {scene!r} is being rendered by another run")
 
 
-async def unlock_scene(conn: asyncpg.Connection, scene: str) -> None:
-    await conn.execute("SELECT pg_advisory_unlock($1)", _lock_id(scene))
+async def unlock_scene(conn: asyncpg.Connection, scene: str) -> bool:
+    """False when the lock's connection had died (the database restarted) and took the lock along."""
+    return await release_session_lock(conn, _lock_id(scene))
 
 
 async def scene_is_rendering(conn: asyncpg.Connection, scene: str) -> bool:

@@ -107,6 +107,12 @@ INVALID = [
     ("autonomy not a switch", _set("autonomy.enabled", "sometimes"), "autonomy.enabled", "valid boolean"),
     ("autonomy alpha a real cannot hold", _set("autonomy.drift_alpha", 1e-9), "autonomy.drift_alpha",
      "greater than or equal to 0.000001"),
+    ("learning bounds reversed", _set("style.learning_bounds", {"cfg": [9.0, 3.0]}), "style.learning_bounds.cfg",
+     "low 9.0 is above high 3.0"),
+    ("learning bounds outside the style's range", _set("style.learning_bounds", {"steps": [0, 40]}),
+     "style.learning_bounds.steps", "within 1 and 150"),
+    ("learning resolution not a size", _set("style.learning_bounds", {"resolutions": ["832x1216", "wide"]}),
+     "style.learning_bounds.resolutions", "'wide' is not WIDTHxHEIGHT"),
     ("autonomy over an integer column", _set("autonomy.cooldown_seconds", 2**31), "autonomy.cooldown_seconds",
      "less than or equal to 2147483647"),
 ]
@@ -190,3 +196,29 @@ def test_a_spec_without_autonomy_leaves_the_settings_alone(studio_env, db_url, t
     del spec["autonomy"]
     assert studio(["import", str(write(tmp_path, spec))]) == 0
     assert snapshot(db_url)["autonomy_settings"] == []
+
+
+def test_style_learning_bounds_are_what_the_learner_chooses_within(studio_env, db_url, tmp_path):
+    import random
+
+    from studio.autonomy.learning_store import load_learning_data, recommend_one
+
+    spec = example()
+    spec["style"]["learning_bounds"] = {"cfg": [5.0, 6.0], "samplers": ["dpmpp_2m"], "steps": [20, 30],
+                                        "resolutions": ["832x1216", "768x1152"]}
+    assert studio(["import", str(write(tmp_path, spec))]) == 0
+    [style] = snapshot(db_url)["generation_styles"]
+    assert style["learning_bounds"]["cfg"] == [5.0, 6.0] and "cfg_step" not in style["learning_bounds"]
+
+    async def choices():
+        async with connect(db_url) as conn:
+            mika = await conn.fetchval("SELECT id FROM characters WHERE slug = 'mika'")
+            data = await load_learning_data(conn, [mika])
+            return [recommend_one(data, mika, random.Random(seed)) for seed in range(30)]
+
+    picked = asyncio.run(choices())
+    assert {p["cfg"] for p in picked} <= {5.0, 6.0} and {p["sampler"] for p in picked} <= {"euler_ancestral", "dpmpp_2m"}
+    assert all(20 <= p["steps"] <= 30 for p in picked) and len({p["cfg"] for p in picked}) == 2
+    # Left out of the spec again: the bounds go back to the style's defaults.
+    assert studio(["import", str(EXAMPLE_SPEC)]) == 0
+    assert snapshot(db_url)["generation_styles"][0]["learning_bounds"] == {}

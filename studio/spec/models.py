@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, field_validator
 
 from studio.autonomy.settings import ThresholdChanges
 from studio.domain.appearance import Appearance
+from studio.domain.learning import parse_resolution
 from studio.domain.shot_keys import SHOT_KEY_PATTERN
 
 Slug = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="lowercase letters, digits and dashes")
@@ -39,6 +40,46 @@ class LoraSpec(_Strict):
     strength: StrictFloat = Field(1.0, ge=0.0, le=2.0)
 
 
+# The [low, high] bounds learning may use, within what the style's own fields accept.
+BOUND_RANGES = {"cfg": (0.01, 30), "steps": (1, 150), "ipadapter_weight": (0, 2)}
+
+
+class LearningBoundsSpec(_Strict):
+    """What learning may try for a style's batches (studio/domain/learning.py); a bound left out is
+    taken around the style's own value, which is always a candidate."""
+
+    cfg: list[StrictFloat] | None = Field(None, min_length=2, max_length=2, description="[low, high] cfg, within 0.01 and 30")
+    cfg_step: StrictFloat | None = Field(None, ge=0.1, le=10, description="cfg grid step (default 1)")
+    steps: list[int] | None = Field(None, min_length=2, max_length=2, description="[low, high] sampling steps, within 1 and 150")
+    steps_step: int | None = Field(None, ge=1, le=50, description="steps grid step (default 5)")
+    ipadapter_weight: list[StrictFloat] | None = Field(None, min_length=2, max_length=2,
+                                                       description="[low, high] IP-Adapter weight, within 0 and 2")
+    ipadapter_step: StrictFloat | None = Field(None, ge=0.05, le=1,
+                                               description="IP-Adapter weight grid step (default 0.1)")
+    samplers: list[str] | None = Field(None, min_length=1, description="samplers learning may try")
+    schedulers: list[str] | None = Field(None, min_length=1, description="schedulers learning may try")
+    checkpoints: list[str] | None = Field(None, min_length=1, description="other checkpoints learning may try")
+    resolutions: list[str] | None = Field(None, min_length=1,
+                                          description="sizes learning may try, as `WIDTHxHEIGHT`")
+
+    @field_validator("cfg", "steps", "ipadapter_weight")
+    @classmethod
+    def _bounds(cls, pair, info):
+        low, high = BOUND_RANGES[info.field_name]
+        if pair is not None and pair[0] > pair[1]:
+            raise ValueError(f"low {pair[0]} is above high {pair[1]}")
+        if pair is not None and (pair[0] < low or pair[1] > high):
+            raise ValueError(f"bounds must lie within {low} and {high}")
+        return pair
+
+    @field_validator("resolutions")
+    @classmethod
+    def _resolutions(cls, values):
+        for value in values or []:
+            parse_resolution(value)  # ValueError: "resolution '800x600x2' is not WIDTHxHEIGHT"
+        return values
+
+
 class StyleSpec(_Strict):
     slug: str = Slug
     checkpoint: str = Text
@@ -51,6 +92,8 @@ class StyleSpec(_Strict):
     height: int = Field(768, ge=64, le=4096, multiple_of=8)
     positive_template: str = "{prompt}"
     negative_template: str = ""
+    learning_bounds: LearningBoundsSpec | None = Field(
+        None, description="what the replenishment sensor's learning may try; left out: around the style's values")
 
 
 class VoiceSpec(_Strict):

@@ -1,0 +1,65 @@
+"""One dataset batch of a character at a time, and a batch a dead run left `started` is closed.
+
+Two batches of one character would draw the same seeds (the offset counts finished batches only), so
+a batch holds the character's lock; under it, a history row still `started` can only be a dead run's.
+"""
+
+import asyncio
+
+import pytest
+
+from studio.cli import main as studio
+from studio.datasets import repository
+from studio.datasets.batch import run_batch
+from studio.datasets.generators import PreviewImageGenerator
+from studio.db.pool import create_pool
+from studio.review.reviewers import PreviewImageReviewer
+from tests.conftest import EXAMPLE_SPEC
+
+
+@pytest.fixture
+def imported(studio_env, db_url):
+    assert studio(["import", str(EXAMPLE_SPEC)]) == 0
+    return studio_env
+
+
+def _batch(pool, character, media, run_id):
+    return run_batch(pool, character, PreviewImageGenerator(max_side=64), PreviewImageReviewer(), media, count=1,
+                     run_id=run_id)
+
+
+def test_a_second_batch_of_a_character_is_refused_while_one_runs(imported, db_url):
+    async def go():
+        pool = await create_pool(db_url)
+        try:
+            character = await repository.load_character(pool, "mika")
+            async with pool.acquire() as running:
+                await repository.lock_batches(running, character)  # a batch of another run holds it
+                with pytest.raises(repository.BatchBusy, match="'mika' has a dataset batch running"):
+                    await _batch(pool, character, imported / "media", "second")
+                await repository.unlock_batches(running, character)
+            await _batch(pool, character, imported / "media", "third")  # free again once it ended
+            return await pool.fetch("SELECT dagster_run_id, status FROM generation_history")
+        finally:
+            await pool.close()
+
+    assert [dict(r) for r in asyncio.run(go())] == [{"dagster_run_id": "third", "status": "succeeded"}]
+
+
+def test_a_batch_left_started_by_a_dead_run_is_marked_failed_by_the_next(imported, db_url):
+    async def go():
+        pool = await create_pool(db_url)
+        try:
+            character = await repository.load_character(pool, "mika")
+            async with pool.acquire() as conn:
+                await repository.start_history(conn, character.id, 3, "preview", "killed")
+            await _batch(pool, character, imported / "media", "next")
+            return await pool.fetch("SELECT dagster_run_id, status, error, finished_at IS NOT NULL AS finished "
+                                    "FROM generation_history ORDER BY id")
+        finally:
+            await pool.close()
+
+    killed, following = [dict(r) for r in asyncio.run(go())]
+    assert killed == {"dagster_run_id": "killed", "status": "failed", "finished": True,
+                      "error": "interrupted: the run stopped mid-batch"}
+    assert following["status"] == "succeeded"

@@ -72,12 +72,13 @@ def _run_figures(result: dg.ExecuteInProcessResult) -> str:
     return "; ".join(parts)
 
 
-async def _import(spec_path: Path) -> str:
+async def _import(spec_path: Path) -> tuple[str, str]:
+    """(the project's slug, what the import did)."""
     settings = load_settings()
     spec = load_spec(spec_path)
     async with studio_connection(settings) as conn:
         report = await import_project(conn, spec, spec_path, settings.media_root)
-    return report.summary()
+    return spec.project.slug, report.summary()
 
 
 def sync_partitions(defs: dg.Definitions, instance: dg.DagsterInstance) -> None:
@@ -126,7 +127,8 @@ def run_demo(spec_path: Path) -> int:
     with dg.DagsterInstance.get() as instance:
         runner = DemoRunner(defs, instance, tags=dict(DEMO_TAGS), total_steps=len(STEPS))
         with runner.step("import", f"{STEPS['import']} ({spec_path})"):
-            print("  " + asyncio.run(_import(spec_path)))
+            runner.project, done = asyncio.run(_import(spec_path))
+            print(f"  {done}")
         with runner.step("partitions", STEPS["partitions"]):
             initialize_pools(instance)
             sync_partitions(defs, instance)
@@ -134,7 +136,7 @@ def run_demo(spec_path: Path) -> int:
             with runner.step(step, STEPS[step]):
                 _first_runs(runner, step)
         with runner.step("review", STEPS["review"]):
-            review_as_person()
+            review_as_person(runner.project)
         with runner.step("story", STEPS["story"]):
             _first_runs(runner, "story")
         steps = {"autonomy": demo_autonomy, "training": demo_training, "shots": demo_shots,

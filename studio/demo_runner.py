@@ -30,6 +30,8 @@ class DemoRunner:
     defs: dg.Definitions
     instance: dg.DagsterInstance
     tags: dict[str, str] = field(default_factory=dict)
+    # The project the demo imported: steps that decide or change something touch no other project.
+    project: str = ""
     steps: list[StepTiming] = field(default_factory=list)
     total_steps: int = 0
     _seconds: dict[str, float] = field(default_factory=dict)

@@ -61,5 +61,5 @@ def demo_autonomy(runner: DemoRunner, ticks: int = 4) -> None:
             print(f"  tick {number}: ran batch for {run.partition_key} ({'ok' if result.success else 'FAILED'}, "
                   f"run {result.run_id[:8]}): dataset {progress}" + (f", correction {strategy}" if strategy else ""))
         if outcome.runs:
-            review_as_person(indent=f"  tick {number}: ")
+            review_as_person(runner.project, indent=f"  tick {number}: ")
         now += step

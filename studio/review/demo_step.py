@@ -21,16 +21,17 @@ DEMO_REVIEWER = "demo"
 COMMENT = "decided by `studio demo` in place of a person"
 
 PENDING_NON_HUMAN_SQL = f"""
-SELECT c.slug, i.id, i.review FROM images i JOIN characters c ON c.id = i.character_id
- WHERE i.status = 'pending' AND {NON_HUMAN_SQL} ORDER BY c.slug, i.id
+SELECT c.slug, i.id, i.review
+  FROM images i JOIN characters c ON c.id = i.character_id JOIN projects p ON p.id = c.project_id
+ WHERE i.status = 'pending' AND {NON_HUMAN_SQL} AND p.slug = $1 ORDER BY c.slug, i.id
 """
 
 
-async def _decide_pending() -> dict[str, dict[str, list[int]]]:
+async def _decide_pending(project: str) -> dict[str, dict[str, list[int]]]:
     """{character: {"approved": ids, "rejected": ids, "pending": ids}} of what was decided now."""
     outcome: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     async with studio_connection(load_settings()) as conn:
-        rows = await conn.fetch(PENDING_NON_HUMAN_SQL)
+        rows = await conn.fetch(PENDING_NON_HUMAN_SQL, project)
         approve: list[int] = []
         reject: dict[tuple[str, ...], list[int]] = defaultdict(list)
         for row in rows:
@@ -54,9 +55,10 @@ async def _decide_pending() -> dict[str, dict[str, list[int]]]:
     return outcome
 
 
-def review_as_person(indent: str = "  ") -> int:
-    """Decide and print one line per non-human character; returns how many images were decided."""
-    outcome = asyncio.run(_decide_pending())
+def review_as_person(project: str, indent: str = "  ") -> int:
+    """Decide and print one line per non-human character of `project` (only the demo's own project:
+    a person's real queue in the same home is left alone); returns how many images were decided."""
+    outcome = asyncio.run(_decide_pending(project))
     if not outcome:
         print(f"{indent}demo reviewer: no non-human character has an image waiting for a person")
     decided = 0

@@ -13,11 +13,12 @@ from studio.demo_runner import DemoRunner
 from studio.settings import load_settings
 
 
-async def _pick_and_lower_target() -> tuple[str, int] | None:
+async def _pick_and_lower_target(project: str) -> tuple[str, int] | None:
     async with studio_connection(load_settings()) as conn:
         row = await conn.fetchrow(
             "SELECT c.slug, count(i.id) AS approved FROM characters c JOIN images i ON i.character_id = c.id "
-            "AND i.status = 'approved' GROUP BY c.slug ORDER BY count(i.id) DESC, c.slug LIMIT 1")
+            "AND i.status = 'approved' JOIN projects p ON p.id = c.project_id WHERE p.slug = $1 "
+            "GROUP BY c.slug ORDER BY count(i.id) DESC, c.slug LIMIT 1", project)
         if row is None:
             return None
         await conn.execute("UPDATE characters SET target_images = least(target_images, $2) WHERE slug = $1",
@@ -27,7 +28,7 @@ async def _pick_and_lower_target() -> tuple[str, int] | None:
 
 def demo_training(runner: DemoRunner) -> None:
     """Train one preview LoRA (training_dataset, then lora_checkpoints) and print what it is."""
-    picked = asyncio.run(_pick_and_lower_target())
+    picked = asyncio.run(_pick_and_lower_target(runner.project))
     if picked is None:
         print("  training_job: skipped (no character has an approved image yet)")
         return

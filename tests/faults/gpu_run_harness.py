@@ -9,6 +9,7 @@ called every second (the daemon calls it every ten) until the re-run has the slo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -56,10 +57,8 @@ def run_with_role(instance: dg.DagsterInstance, role: str) -> dg.DagsterRun | No
 
 
 def _end(process: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait(10)
 
 
@@ -69,6 +68,7 @@ def kill_mid_step_and_rerun(instance: dg.DagsterInstance, env: dict, asset: str,
     call `on_killed()` (to see the state the kill left), free the slot as the sensor does, and wait for the
     re-run to finish. The runs' output goes to `logs`/killed.log and rerun.log."""
     holder = start_run(asset, partition, "killed", run_config, env, logs)
+    killed_id = None
     # The re-run imports meanwhile, and asks for the slot only once the first run holds it.
     go = logs / "rerun.go"
     rerun_process = start_run(asset, partition, "rerun", run_config, {**env, "STUDIO_PREVIEW_DELAY_S": "0"}, logs, go)
@@ -108,6 +108,10 @@ def kill_mid_step_and_rerun(instance: dg.DagsterInstance, env: dict, asset: str,
     finally:
         _end(holder)
         _end(rerun_process)
+        # What the killed run started in a session of its own (a trainer) and that outlived it.
+        for pid in processes_mentioning(killed_id) if killed_id else ():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def unreadable_files(media_root: Path) -> list[str]:

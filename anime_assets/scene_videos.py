@@ -44,6 +44,9 @@ async def scene_videos(context: dg.AssetExecutionContext, database: StudioDataba
         "music": report.music or "",
         "integrated_lufs": report.loudness.get("integrated_lufs"),
         "true_peak_dbtp": report.loudness.get("true_peak_dbtp"),
+        # the one gain that brought the mix to -16 LUFS (the episode then copies the sound as it is)
+        "loudness_gain_db": report.loudness.get("gain_db"),
+        "loudness_normalization": report.loudness.get("normalization") or "",
         "silences": dg.MetadataValue.json(report.silences),
         "av_difference_s": report.av_difference_s,
         "join": dg.MetadataValue.json(report.join),

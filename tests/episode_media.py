@@ -29,6 +29,7 @@ def make_scene_clip(path: Path, *, duration_s: float = 1.5, size: str = "160x90"
 def make_delivered_clip(path: Path, *, duration_s: float = 2.0, size: str = "160x90", frequency: int = 440,
                         volume_db: float = -20.0) -> Path:
     """A scene video as the studio delivers one: its sound brought to -16 LUFS, its loudness in its tags."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     picture, mix = path.with_name(f"{path.stem}-picture.mp4"), path.with_name(f"{path.stem}-mix.wav")
     run_ffmpeg(["-f", "lavfi", "-i", f"testsrc=size={size}:rate=24:duration={duration_s}", "-c:v", "libx264",
                 "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-video_track_timescale", "12288", "-y", picture])

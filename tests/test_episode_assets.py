@@ -9,14 +9,14 @@ from resources.studio_config import StudioConfig
 from studio.cli import main as studio
 from tests.conftest import EXAMPLE_SPEC
 from tests.doubles.jellyfin import JellyfinDouble
-from tests.episode_media import make_scene_clip
+from tests.episode_media import make_delivered_clip
 
 EPISODE, SCENE = "lantern-harbor-e01", "lamp-goes-out"
 
 
 def report_scene_video(instance, media, version, frequency=440):
-    clip = make_scene_clip(media / "scenes" / SCENE / f"{version}.mp4", duration_s=3.5, frequency=frequency,
-                           srt="1\n00:00:01,000 --> 00:00:02,000\nHello\n")
+    clip = make_delivered_clip(media / "scenes" / SCENE / f"{version}.mp4", duration_s=3.5, frequency=frequency)
+    clip.with_suffix(".srt").write_text("1\n00:00:01,000 --> 00:00:02,000\nHello\n", encoding="utf-8")
     instance.report_runless_asset_event(dg.AssetMaterialization(
         "scene_videos", partition=SCENE, tags={"dagster/data_version": version},
         metadata={"path": str(clip.relative_to(media)), "subtitles": str(clip.with_suffix(".srt").relative_to(media))}))
@@ -41,6 +41,9 @@ def test_assemble_and_publish_through_dagster_and_the_refresh_sensor(studio_env,
         [video] = result.asset_materializations_for_node("episodes")
         meta = video.metadata
         assert meta["duration_s"].value == 3.5 and meta["stream_copy"].value is True
+        # delivered at -16 LUFS, as scene_videos makes them: the sound is copied, not read again
+        assert meta["normalization_type"].value == "already_at_target"
+        assert meta["loudness_source"].value == "scene tags"
         assert meta["thumbnail"].value.startswith("![thumbnail](data:image/jpeg;base64,")
         assert meta["scenes"].value[0]["data_version"] == "v1"
         [published] = result.asset_materializations_for_node("published_episodes")

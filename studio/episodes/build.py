@@ -108,5 +108,6 @@ async def assemble(conn: asyncpg.Connection, media_root: Path, slug: str, source
               "gpu_seconds": provenance["gpu_seconds"], "dagster_run_id": run_id}
     await repository.save_render(conn, episode.id, record)
     return {**record, "episode": slug, "copied_joins": done.copied_joins, "normalised_scenes": done.normalised_scenes,
+            "loudness_source": done.loudness_source,
             "chapters": [{"title": c.title, "start_s": c.start_s, "end_s": c.end_s} for c in done.chapters],
             "gpu": gpu}

@@ -36,6 +36,6 @@ def test_types_defaults_and_bounds_come_from_the_models():
         "| `target_images` | integer | `20` | ≥ 0, ≤ 10000 | approved images wanted in the dataset; at the target "
         "it is complete and ready for training |")
     assert "| `transition` | `cut` \\| `fade` \\| `dissolve` \\| `wipe` | `cut` |" in rows["| `transition`"]
-    assert "| **required** | not empty, ≤ 20,000 characters |" in rows["| `design_prompt`"]
+    assert "| **required** | not blank, ≤ 20,000 characters |" in rows["| `design_prompt`"]
     # autonomy's None means "keep the current value": the default shown is a new project's
     assert rows["| `batch_size`"].startswith("| `batch_size` | integer | `3` | ≥ 1, ≤ 64 |")

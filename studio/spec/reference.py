@@ -21,7 +21,7 @@ from pydantic.fields import FieldInfo
 from studio.autonomy.settings import ThresholdChanges
 from studio.domain.appearance import HEX_COLOUR
 from studio.domain.replenishment import Thresholds
-from studio.spec.models import TEXT_MAX, ProjectFile
+from studio.spec.models import NOT_BLANK, TEXT_MAX, ProjectFile
 
 MEANINGS: dict[str, str] = {
     "ProjectFile.project": "the project: its slug, name and music",
@@ -162,8 +162,12 @@ def _bounds_text(info: FieldInfo, annotation) -> str:
             parts.append("not empty" if item.min_length == 1 else f"at least {item.min_length} items")
         if isinstance(item, annotated_types.MaxLen):
             parts.append(f"at most {item.max_length}")
-        if pattern := getattr(item, "pattern", None):
+        if (pattern := getattr(item, "pattern", None)) == NOT_BLANK:
+            parts.append("not blank")
+        elif pattern:
             parts.append(f"`{pattern}`")
+    if "not blank" in parts and "not empty" in parts:
+        parts.remove("not empty")
     if _unwrap(annotation)[0] is str and not any(p.startswith("`") for p in parts):
         parts.append(f"≤ {TEXT_MAX:,} characters")
     return ", ".join(parts)

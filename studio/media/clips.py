@@ -167,7 +167,8 @@ def extract_last_frame(clip: Path, out: Path) -> Path:
     partial.unlink(missing_ok=True)
     try:
         # -sseof -0.01 can silently write nothing: seek three seconds back and take the last frame reversed.
-        run_ffmpeg(["-y", "-sseof", "-3", "-i", str(clip), "-vf", "reverse", "-frames:v", "1", str(partial)])
+        run_ffmpeg(["-y", "-sseof", "-3", "-i", str(clip), "-vf", "reverse", "-frames:v", "1", "-update", "1",
+                    str(partial)])
         if not partial.is_file() or partial.stat().st_size == 0:
             raise ClipError(f"ffmpeg wrote no last frame for {clip.name}")
         size = image_size(partial)

@@ -18,17 +18,20 @@ from typing import Sequence
 ERROR_TAIL_LINES = 12
 
 
-# A line saying what went wrong, as opposed to the stream listings and progress around it.
-_ERROR_LINE = re.compile(r"no space left|permission denied|read-only file system|error|invalid|failed", re.I)
+# Lines saying what went wrong, as opposed to the stream listings and progress around them: what the
+# system refused first (a full disk names itself on several lines), then ffmpeg's own complaints.
+_ERROR_LINES = (re.compile(r"no space left|permission denied|read-only file system", re.I),
+                re.compile(r"error|invalid|failed", re.I))
 
 
 def error_reason(stderr: str) -> str:
-    """The first line of ffmpeg's stderr that names an error (a full disk, a bad input), without its
+    """The line of ffmpeg's stderr that best names the error (a full disk, a bad input), without its
     "[mp4 @ 0x...]" prefix; empty when none does."""
-    for line in stderr.splitlines():
-        text = re.sub(r"^(\[[^]]*\]\s*)+", "", line.strip())
-        if _ERROR_LINE.search(text):
-            return text
+    lines = [re.sub(r"^(\[[^]]*\]\s*)+", "", line.strip()) for line in stderr.splitlines()]
+    for pattern in _ERROR_LINES:
+        for text in lines:
+            if pattern.search(text):
+                return text
     return ""
 
 

@@ -5,6 +5,7 @@ registers no clip, and nothing is left under a final name or as a temporary file
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 from pathlib import Path
@@ -20,7 +21,10 @@ from resources.image_review import PreviewImageReviewerResource
 from resources.scene_sound import SceneSoundResource
 from resources.shot_rendering import PreviewShotRendererResource
 from resources.studio_config import StudioConfig
-from studio.db.pool import connect
+from studio.db.pool import connect, create_pool
+from studio.shots.keyframes import ensure_keyframes
+from studio.shots.render_scene import ShotRenderFailed, render_scene
+from studio.shots.renderers import PreviewShotRenderer
 from tests.faults.live_batch import POOLS, failure_message
 from tests.shot_scene import make_scene
 from tests.test_dataset_batch import fetch
@@ -109,3 +113,33 @@ def test_a_full_disk_while_writing_the_scene_video_fails_clearly_and_leaves_no_f
     assert NO_SPACE in message and SCENE in message, message
     assert _media_files(small_media, f"scenes/{SCENE}") in ([], [f"scenes/{SCENE}"]), \
         _media_files(small_media, f"scenes/{SCENE}")
+
+
+class _FillsTheDiskAfterTheClip(PreviewShotRenderer):
+    """The clip is written whole; then the disk is full before its last frame is taken."""
+
+    def __init__(self, media: Path):
+        super().__init__(256, 144, 12.0)
+        self.media = media
+
+    async def render(self, shot, start_frame, anchor, out, log):
+        clip = await super().render(shot, start_frame, anchor, out, log)
+        _fill(self.media, leave_bytes=0)
+        return clip
+
+
+async def test_a_disk_full_at_the_last_frame_takes_the_finished_clip_away_too(small_media, db_url):
+    pool = await create_pool(db_url, max_size=4)
+    try:
+        async with pool.acquire() as conn:
+            await make_scene(conn, shots=2, duration_s=1.0)
+        log = logging.getLogger("disk_full")
+        await ensure_keyframes(pool, SCENE, small_media, size=(256, 144), allow_drawing=True, log=log)
+        keyframes = _media_files(small_media, "shots")
+        with pytest.raises(ShotRenderFailed, match=f"scene {SCENE}, shot k01: .*{NO_SPACE}"):
+            await render_scene(pool, SCENE, _FillsTheDiskAfterTheClip(small_media), small_media, log=log)
+        rows = await pool.fetch("SELECT status, clip_path, last_frame_path FROM shots ORDER BY position")
+        assert rows[0]["status"] == "failed" and rows[0]["clip_path"] is None
+        assert _media_files(small_media, "shots") == keyframes  # the finished clip went with the failure
+    finally:
+        await pool.close()

@@ -185,6 +185,8 @@ def test_a_shot_key_is_set_through_the_api_and_unique_within_the_scene(story_api
     first, second = _shot_ids(api)[:2]
     keyed = api.patch(f"{SCENE}/shots/{first}", json={"key": "harbor-opening"})
     assert keyed.status_code == 200 and keyed.json()["shot_key"] == "harbor-opening"
+    kept = api.patch(f"{SCENE}/shots/{first}", json={"key": None, "camera": "close"})
+    assert kept.status_code == 200 and kept.json()["shot_key"] == "harbor-opening"
     taken = api.patch(f"{SCENE}/shots/{second}", json={"key": "harbor-opening"})
     assert taken.status_code == 409 and "already taken" in taken.json()["detail"]
     added = api.post(f"{SCENE}/shots", json={"description": "gulls", "key": "gulls-over-the-pier"})

@@ -111,8 +111,10 @@ async def update_shot(conn: asyncpg.Connection, scene: str, shot_id: int, change
         await _shot(conn, scene, row["id"], shot_id)
         await check_cast(conn, row["project_id"], changes)
         if changes:
-            # The spec's and the API's `key` is the column shot_key.
-            columns = {("shot_key" if name == "key" else name): value for name, value in changes.items()}
+            # The spec's and the API's `key` is the column shot_key; a null key keeps the shot's own (it is
+            # the shot's identity, and the spec's "no key" means "derive one", not "none").
+            columns = {("shot_key" if name == "key" else name): value for name, value in changes.items()
+                       if not (name == "key" and value is None)}
             await update_columns(conn, "shots", shot_id, columns)
             await catalog_changed(conn, "shots", scene, "updated")
         return await _shot(conn, scene, row["id"], shot_id)

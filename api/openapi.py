@@ -54,7 +54,8 @@ def _complete_operation(operation: dict, route: APIRoute, path: str, method: str
     answers = operation.setdefault("responses", {})
     protected = not is_public(path)
     declared = (route.responses or {}).get(200, {}).get("content")
-    if declared:  # file_answer(): FastAPI has added its JSON default beside the declared types
+    if declared and all(v == _BINARY for v in declared.values()):
+        # file_answer(): FastAPI has added its JSON default beside the declared types
         answers["200"] = {"description": "the file", "content": {t: _BINARY for t in declared}}
     elif _answers_file(route):
         answers["200"] = {"description": "the file", "content": {t: _BINARY for t in IMAGE_TYPES}}

@@ -16,8 +16,10 @@ import logging
 
 import asyncpg
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from studio import dagster_runs
 from studio.clients.echo import EchoError, EchoUnavailable
@@ -111,6 +113,15 @@ async def _request_validation(request: Request, exc: RequestValidationError) -> 
     return JSONResponse({"detail": errors}, status_code=422)
 
 
+async def _http_exception(request: Request, exc: StarletteHTTPException) -> Response:
+    # A route's HTTPException(422, "text") would be a second 422 shape: given the one shape, at the
+    # request's last path parameter (what such routes refuse is the file or record it names).
+    if exc.status_code == 422 and not isinstance(exc.detail, list):
+        loc = ["path", list(request.path_params)[-1]] if request.path_params else ["body"]
+        return invalid(loc, str(exc.detail))
+    return await http_exception_handler(request, exc)
+
+
 async def _database_away(request: Request, exc: Exception) -> JSONResponse:
     log.warning("database unavailable for %s %s: %s", request.method, request.url.path, type(exc).__name__)
     return JSONResponse({"detail": "the database is unavailable; try again shortly"}, status_code=503,
@@ -144,6 +155,7 @@ def install_error_handlers(app: FastAPI) -> None:
     for kind in LOC_BY_CONFLICT:
         app.add_exception_handler(kind, _conflicting_value)
     app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(StarletteHTTPException, _http_exception)
     for kind in DATABASE_AWAY:
         app.add_exception_handler(kind, _database_away)
     for kind in (asyncpg.DataError, asyncpg.CheckViolationError, asyncpg.NotNullViolationError):

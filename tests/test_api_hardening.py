@@ -210,3 +210,15 @@ async def test_text_past_its_bound_is_refused_naming_the_field(db_url, world):
             assert _locs(response) == [["body", "description"]]
             document = (await api.get("/openapi.json")).json()
     assert document["components"]["schemas"]["ProjectSpec"]["properties"]["description"]["maxLength"] == 20_000
+
+
+async def test_a_routes_own_422_comes_in_the_one_shape(db, db_url, world):
+    home, image = world
+    stored = await db.fetchval("SELECT file_path FROM images WHERE id = $1", image)
+    (home / "media" / stored).write_bytes(b"not an image any more")
+    with _served(db_url, home) as url:
+        async with httpx.AsyncClient(base_url=url) as api:
+            response = await api.get(f"/api/images/{image}/thumb", params={"size": 64})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["path", "image_id"] and "cannot be thumbnailed" in error["msg"]

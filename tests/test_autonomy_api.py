@@ -64,10 +64,17 @@ def test_project_settings_validate_and_persist(api):
 def test_pins_learning_off_and_the_recommendation(api):
     url = f"{api}/api/autonomy/characters/mika"
     assert httpx.get(f"{url}/recommendation").json()["provenance"]["mode"] == "thompson"
+    before = httpx.get(f"{url}/learning").json()
+    assert (before["learning_enabled"], before["pins"]) == (True, {})
+    assert 7.5 in before["candidates"]["cfg"] and 30 not in before["candidates"]["cfg"]
+    assert before["candidates"]["resolution"][0] == "832x1216"  # the style's own value first
     bad = httpx.patch(f"{url}/learning", json={"pins": {"cfg": 30}})
     assert bad.status_code == 409 and "pins.cfg" in bad.json()["detail"]  # outside this style's bounds
     ok = httpx.patch(f"{url}/learning", json={"pins": {"cfg": 7.5}, "learning_enabled": False}).json()
     assert ok == {"character": "mika", "learning_enabled": False, "pins": {"cfg": 7.5}}
+    after = httpx.get(f"{url}/learning").json()
+    assert (after["learning_enabled"], after["pins"]) == (False, {"cfg": 7.5})
+    assert httpx.get(f"{api}/api/autonomy/characters/nobody/learning").status_code == 404
     chosen = httpx.get(f"{url}/recommendation").json()
     assert chosen["cfg"] == 7.5 and chosen["steps"] == 28 and chosen["provenance"]["mode"] == "learning off"
 

@@ -19,7 +19,7 @@ from studio.autonomy.drift_status import drift_of
 from studio.autonomy.facts import read_facts
 from studio.autonomy.learning_store import load_learning_data, recommend_one, style_params
 from studio.autonomy.settings import ThresholdChanges, all_thresholds, get_thresholds, project_id, put_thresholds
-from studio.domain.learning import validate_pins
+from studio.domain.learning import DIMENSIONS, validate_pins
 from studio.domain.replenishment import Thresholds, start_of_day
 
 router = APIRouter(prefix="/api/autonomy", tags=["autonomy"])
@@ -109,6 +109,21 @@ async def change_settings(slug: str, body: ThresholdChanges, pool: asyncpg.Pool 
         project = await _project(conn, slug)
         thresholds, _ = await put_thresholds(conn, project, body)
         return thresholds.as_dict()
+
+
+@router.get("/characters/{slug}/learning", responses={409: {"description": "the character has no generation style"}})
+async def learning_settings(slug: str, pool: asyncpg.Pool = Depends(get_pool)) -> dict:
+    """Whether the character learns, its pins, and the values learning may try (and a pin may take)
+    within its style's bounds."""
+    character_id = await _character_id(pool, slug)
+    async with pool.acquire() as conn:
+        data = await load_learning_data(conn, [character_id])
+    row = data.styles.get(character_id)
+    if row is None:
+        raise HTTPException(409, f"character {slug!r} has no generation style")
+    space = data.space(style_params(row), row["learning_bounds"])
+    return {"character": slug, "learning_enabled": row["learning_enabled"], "pins": row["pins"],
+            "candidates": {d: list(space.values(d)) for d in DIMENSIONS}}
 
 
 @router.patch("/characters/{slug}/learning")

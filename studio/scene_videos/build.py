@@ -36,7 +36,6 @@ from studio.media_layout import scene_dir, scene_video_path
 from studio.scene_videos.dialogue import placed_audio, speak_dialogue
 from studio.scene_videos.repository import scene_source
 from studio.scene_videos.sound_delivery import DeliveredSound, deliver_sound, mux_scene_video
-from studio.uploads import write_atomically
 
 # Silence regions reported in the metadata: quieter than this for at least this long.
 SILENCE_NOISE_DB = -40.0
@@ -147,15 +146,19 @@ async def build_scene_video(conn: asyncpg.Connection, scene: str, media_root: Pa
         except FfmpegError as exc:
             problems.append(f"mixing failed: {exc}")
             made = mix_scene(None, None, duration, tmp / "mix.wav", options.mix)
+        # Subtitles are made beside the video in the build folder and move into place with it, so
+        # a failed build (a full disk) never leaves new subtitles beside the old video.
         if cues:
-            write_atomically(srt_path, to_srt(cues).encode())
-            write_atomically(vtt_path, to_webvtt(cues).encode())
-        else:
+            (tmp / srt_path.name).write_text(to_srt(cues), encoding="utf-8")
+            (tmp / vtt_path.name).write_text(to_webvtt(cues), encoding="utf-8")
+        sound = deliver_sound(tmp / "mix.wav", tmp / "sound.m4a", analysis_filter=SILENCE_FILTER)
+        mux_scene_video(joined, sound, tmp / srt_path.name if cues else None, tmp / out.name)
+        for subtitles in ((srt_path, vtt_path) if cues else ()):
+            os.replace(tmp / subtitles.name, subtitles)
+        os.replace(tmp / out.name, out)
+        if not cues:
             srt_path.unlink(missing_ok=True)
             vtt_path.unlink(missing_ok=True)
-        sound = deliver_sound(tmp / "mix.wav", tmp / "sound.m4a", analysis_filter=SILENCE_FILTER)
-        mux_scene_video(joined, sound, srt_path if cues else None, tmp / out.name)
-        os.replace(tmp / out.name, out)
 
     has_sources = bool(spoken.plan.placements) or music_source is not None
     state = "partial" if problems else ("complete" if has_sources else "silent")

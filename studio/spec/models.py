@@ -44,16 +44,32 @@ class LoraSpec(_Strict):
 BOUND_RANGES = {"cfg": (0.01, 30), "steps": (1, 150), "ipadapter_weight": (0, 2)}
 
 
+def _items_within(name: str):
+    """The bound's range stated in its items' JSON schema (API documents, fuzzers); the validator
+    below keeps its own message, and also checks low <= high, which JSON Schema cannot state."""
+    low, high = BOUND_RANGES[name]
+
+    def extra(schema: dict) -> None:
+        for branch in schema.get("anyOf", [schema]):
+            if branch.get("type") == "array":
+                branch["items"] = {**branch.get("items", {}), "minimum": low, "maximum": high}
+
+    return extra
+
+
 class LearningBoundsSpec(_Strict):
     """What learning may try for a style's batches (studio/domain/learning.py); a bound left out is
     taken around the style's own value, which is always a candidate."""
 
-    cfg: list[StrictFloat] | None = Field(None, min_length=2, max_length=2, description="[low, high] cfg, within 0.01 and 30")
+    cfg: list[StrictFloat] | None = Field(None, min_length=2, max_length=2, description="[low, high] cfg, within 0.01 and 30",
+                                          json_schema_extra=_items_within("cfg"))
     cfg_step: StrictFloat | None = Field(None, ge=0.1, le=10, description="cfg grid step (default 1)")
-    steps: list[int] | None = Field(None, min_length=2, max_length=2, description="[low, high] sampling steps, within 1 and 150")
+    steps: list[int] | None = Field(None, min_length=2, max_length=2, description="[low, high] sampling steps, within 1 and 150",
+                                    json_schema_extra=_items_within("steps"))
     steps_step: int | None = Field(None, ge=1, le=50, description="steps grid step (default 5)")
     ipadapter_weight: list[StrictFloat] | None = Field(None, min_length=2, max_length=2,
-                                                       description="[low, high] IP-Adapter weight, within 0 and 2")
+                                                       description="[low, high] IP-Adapter weight, within 0 and 2",
+                                                       json_schema_extra=_items_within("ipadapter_weight"))
     ipadapter_step: StrictFloat | None = Field(None, ge=0.05, le=1,
                                                description="IP-Adapter weight grid step (default 0.1)")
     samplers: list[str] | None = Field(None, min_length=1, description="samplers learning may try")

@@ -9,14 +9,12 @@ from api.app import create_app
 from api.routers import training
 from studio.settings import load_settings
 from tests.api_server import serve_api, with_routers
-from tests.training_seed import add_approved, import_example, query, train
+from tests.training_seed import add_approved, ready_to_train, train
 
 
 @pytest.fixture
 def trained(studio_env, db_url):
-    import_example(studio_env)
-    query(db_url, "UPDATE characters SET target_images = 3 WHERE slug = 'mika'")
-    add_approved(db_url, studio_env, "mika", 3)
+    ready_to_train(db_url, studio_env)
     with dg.instance_for_test() as instance:
         assert train(instance, db_url, studio_env).success
         assert train(instance, db_url, studio_env).success

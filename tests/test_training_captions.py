@@ -15,15 +15,12 @@ from studio.db.pool import connect
 from studio.domain.captions import caption_from_tags
 from studio.training.dataset import dataset_hash, snapshot_inputs
 from tests.doubles.ollama import OllamaDouble, request_image
-from tests.training_seed import add_approved, import_example, query, resources
+from tests.training_seed import query, ready_to_train, resources
 
 
 @pytest.fixture
 def mika(studio_env, db_url):
-    import_example(studio_env)
-    query(db_url, "UPDATE characters SET target_images = 3 WHERE slug = 'mika'")
-    add_approved(db_url, studio_env, "mika", 3)
-    return studio_env
+    return ready_to_train(db_url, studio_env)
 
 
 def test_tags_become_one_safe_caption_after_the_trigger_word():

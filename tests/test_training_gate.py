@@ -10,15 +10,12 @@ from studio.datasets.batch import run_batch
 from studio.datasets.generators import PreviewImageGenerator
 from studio.db.pool import create_pool
 from studio.review.reviewers import PreviewImageReviewer
-from tests.training_seed import add_approved, import_example, query, train
+from tests.training_seed import query, ready_to_train, train
 
 
 @pytest.fixture
 def mika(studio_env, db_url):
-    import_example(studio_env)
-    query(db_url, "UPDATE characters SET target_images = 3 WHERE slug = 'mika'")
-    add_approved(db_url, studio_env, "mika", 3)
-    return studio_env
+    return ready_to_train(db_url, studio_env)
 
 
 def checkpoints(db_url):

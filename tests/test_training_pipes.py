@@ -12,15 +12,12 @@ import pytest
 from safetensors import safe_open
 
 from studio.training.lora_file import file_sha256
-from tests.training_seed import add_approved, import_example, live_trainer, query, train
+from tests.training_seed import live_trainer, query, ready_to_train, train
 
 
 @pytest.fixture
 def mika(studio_env, db_url):
-    import_example(studio_env)
-    query(db_url, "UPDATE characters SET target_images = 3 WHERE slug = 'mika'")
-    add_approved(db_url, studio_env, "mika", 3)
-    return studio_env
+    return ready_to_train(db_url, studio_env)
 
 
 def pipes_messages(instance, result) -> list[str]:

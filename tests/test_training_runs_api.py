@@ -17,14 +17,13 @@ import pytest
 
 from api.app import create_app
 from api.routers import training
-from studio.cli import main as studio
 from studio.dagster_home import initialize_pools
 from studio.settings import load_settings
 from tests.api_server import serve_api, with_routers
-from tests.conftest import EXAMPLE_SPEC, REPO, TEMPLATE_DB, _create_database
+from tests.conftest import REPO, TEMPLATE_DB, _create_database
 from tests.dagster_pg_home import dagster_home
 from tests.test_runs_api import BIN, _free_port, _start, _stop, _wait_for_code_location
-from tests.training_seed import add_approved, query
+from tests.training_seed import query, ready_to_train
 
 # Two service processes and two trainings on a loaded machine: more than the suite's 120 s per test.
 pytestmark = [pytest.mark.fault, pytest.mark.timeout(480)]
@@ -58,9 +57,7 @@ def world(pg_server_url, tmp_path_factory):
         for key in ("DAGSTER_HOME", "STUDIO_HOME", "STUDIO_DATABASE_URL", "STUDIO_BACKEND"):
             patch.setenv(key, env[key])
         patch.delenv("STUDIO_VAULT_ADDR", raising=False)
-        assert studio(["import", str(EXAMPLE_SPEC)]) == 0
-    query(db_url, "UPDATE characters SET target_images = 3 WHERE slug = 'mika'")
-    add_approved(db_url, studio_home, "mika", 3)
+        ready_to_train(db_url, studio_home)
     with dg.DagsterInstance.from_config(str(home)) as instance:
         initialize_pools(instance)
         instance.add_dynamic_partitions("character", ["mika", "ember"])

@@ -35,6 +35,15 @@ def import_example(home: Path) -> None:
     assert studio(["import", str(EXAMPLE_SPEC)]) == 0
 
 
+def ready_to_train(db_url, home: Path, slug: str = "mika", images: int = 3) -> Path:
+    """The example imported (with the current environment's database) and `slug` at its target of
+    `images` approved images: a character the training sensor would train."""
+    import_example(home)
+    query(db_url, "UPDATE characters SET target_images = $2 WHERE slug = $1", slug, images)
+    add_approved(db_url, home, slug, images)
+    return home
+
+
 def add_approved(db_url, home: Path, slug: str, count: int, start: int = 0) -> list[int]:
     """Approved images as the review leaves them: a file under the media root and its row."""
     ids = []

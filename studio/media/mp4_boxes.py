@@ -1,10 +1,12 @@
-"""The decoder configuration of an MP4's first video track, read from its boxes without ffmpeg.
+"""The decoder configuration of an MP4's first video track, and the movie's length, read from its
+boxes without ffmpeg.
 
 A stream copy of several files into one MP4 keeps only the first file's configuration record (for
 H.264 the `avcC` box with its SPS and PPS). Two clips of the same codec, size, frame rate and pixel
-format can still differ there (another encoder preset: CABAC against CAVLC, other reference counts),
-and the copied frames of the second would then be decoded with the first's parameter sets. So the
-record itself is compared. Reading it here costs a few box headers and the `moov` box, and no
+format can still differ there (another encoder preset: CABAC against CAVLC, other reference counts).
+The concat demuxer then copies each file's parameter sets in-band (an Annex B round trip over every
+frame, and an `avc1` entry that no longer describes the whole stream); without that, the second's
+frames would be decoded with the first's parameter sets. So the record itself is compared. Reading it here costs a few box headers and the `moov` box, and no
 decoding: ffmpeg's stream probe decodes a frame of every file to learn the pixel format.
 """
 
@@ -64,13 +66,17 @@ def _read_moov(f: BinaryIO) -> bytes | None:
         at += size
 
 
-def movie_duration(path: Path) -> float | None:
-    """Seconds the movie header (`mvhd`) gives, None when the file is not an MP4 with one."""
+def _moov(path: Path) -> bytes | None:
     try:
         with open(path, "rb") as f:
-            moov = _read_moov(f)
+            return _read_moov(f)
     except OSError:
         return None
+
+
+def movie_duration(path: Path) -> float | None:
+    """Seconds the movie header (`mvhd`) gives, None when the file is not an MP4 with one."""
+    moov = _moov(path)
     mvhd = moov and _child(moov, 0, len(moov), b"mvhd")
     if not mvhd:
         return None
@@ -85,11 +91,7 @@ def movie_duration(path: Path) -> float | None:
 def video_config(path: Path) -> str:
     """A digest of the first video track's configuration box (codec and record), "" when the file
     is not an MP4 or its video has no such box (parameter sets in-band)."""
-    try:
-        with open(path, "rb") as f:
-            moov = _read_moov(f)
-    except OSError:
-        return ""
+    moov = _moov(path)
     if moov is None:
         return ""
     for kind, start, end in _boxes(moov):

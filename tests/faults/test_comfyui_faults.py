@@ -42,9 +42,13 @@ def _running(comfy: ComfyUIDouble) -> bool:
     return any(message["type"] == "progress" for _, message in list(comfy.sent))
 
 
-def _restart_mid_job(comfy: ComfyUIDouble, down_s: float = 1.0) -> None:
+def _gone_mid_job(comfy: ComfyUIDouble) -> None:
     wait_until(lambda: _running(comfy), what="a job to be running")
     comfy.stop_serving()
+
+
+def _restart_mid_job(comfy: ComfyUIDouble, down_s: float = 1.0) -> None:
+    _gone_mid_job(comfy)
     time.sleep(down_s)
     comfy.serve_again()
 
@@ -152,8 +156,7 @@ def test_a_comfyui_restart_mid_shot_render_and_the_scene_still_renders(scene, st
 def test_comfyui_gone_for_good_mid_shot_fails_that_shot_clearly_and_leaves_no_clip(scene, studio_env, db_url):
     double = framepack_double()
     double.job_seconds = 1.0
-    with double, Meanwhile(lambda: (wait_until(lambda: _running(double), what="a running shot"),
-                                    double.stop_serving())):
+    with double, Meanwhile(lambda: _gone_mid_job(double)):
         result = _render(db_url, studio_env, double, unreachable_timeout_s=3.0)
     assert not result.success
     assert f"ComfyUI at {double.url} is not reachable" in failure_message(result)

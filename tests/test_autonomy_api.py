@@ -9,7 +9,7 @@ from api.routers import autonomy
 from studio.cli import main as studio
 from studio.settings import load_settings
 from tests.api_server import serve_api, with_routers
-from tests.autonomy_world import Ticker, add_images, requested
+from tests.autonomy_world import Ticker, add_images, on_conn, requested
 from tests.conftest import EXAMPLE_SPEC
 
 
@@ -77,6 +77,20 @@ def test_pins_learning_off_and_the_recommendation(api):
     assert httpx.get(f"{api}/api/autonomy/characters/nobody/learning").status_code == 404
     chosen = httpx.get(f"{url}/recommendation").json()
     assert chosen["cfg"] == 7.5 and chosen["steps"] == 28 and chosen["provenance"]["mode"] == "learning off"
+
+
+def test_style_learning_bounds_set_through_the_story_api_are_what_learning_may_try(api, db_url):
+    from studio.story.styles import update_style
+
+    bounds = {"cfg": [7.0, 5.0], "steps": [20, 30], "samplers": ["dpmpp_2m"], "cfg_step": None,
+              "resolutions": [{"width": 768, "height": 1152}]}  # as the PATCH route's model_dump() hands it on
+    on_conn(db_url, lambda conn: update_style(conn, "lantern-harbor", "soft-cel", {"learning_bounds": bounds}))
+    candidates = httpx.get(f"{api}/api/autonomy/characters/mika/learning").json()["candidates"]
+    assert candidates["cfg"] == [5.0, 6.0, 6.5, 7.0] and candidates["sampler"] == ["euler_ancestral", "dpmpp_2m"]  # the style's 6.5 too
+    assert candidates["resolution"] == ["832x1216", "768x1152"] and min(candidates["steps"]) >= 20
+    assert httpx.get(f"{api}/api/autonomy/characters/mika/recommendation").status_code == 200
+    on_conn(db_url, lambda conn: update_style(conn, "lantern-harbor", "soft-cel", {"learning_bounds": None}))
+    assert 7.5 in httpx.get(f"{api}/api/autonomy/characters/mika/learning").json()["candidates"]["cfg"]
 
 
 def test_drift_learning_strategies_and_event_stats(api, db_url):

@@ -86,7 +86,7 @@ async def import_project(
                 "height": s.height,
                 "positive_template": s.positive_template,
                 "negative_template": s.negative_template,
-                "learning_bounds": s.learning_bounds.model_dump(exclude_none=True) if s.learning_bounds else {},
+                "learning_bounds": s.learning_bounds.as_bounds() if s.learning_bounds else {},
             },
         )
         report.add("style", action)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 
 from studio.autonomy.settings import ThresholdChanges
 from studio.domain.appearance import Appearance
-from studio.domain.learning import parse_resolution
 from studio.domain.shot_keys import SHOT_KEY_PATTERN
 
 Slug = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="lowercase letters, digits and dashes")
@@ -40,60 +39,44 @@ class LoraSpec(_Strict):
     strength: StrictFloat = Field(1.0, ge=0.0, le=2.0)
 
 
-# The [low, high] bounds learning may use, within what the style's own fields accept.
-BOUND_RANGES = {"cfg": (0.01, 30), "steps": (1, 150), "ipadapter_weight": (0, 2)}
+# Values learning may use, within what the style's own fields accept; the JSON schema states them.
+CfgValue = Annotated[StrictFloat, Field(ge=0.01, le=30)]
+StepsValue = Annotated[int, Field(ge=1, le=150)]
+WeightValue = Annotated[StrictFloat, Field(ge=0, le=2)]
+Side = Annotated[int, Field(ge=64, le=4096, multiple_of=8)]
 
 
-def _items_within(name: str):
-    """The bound's range stated in its items' JSON schema (API documents, fuzzers); the validator
-    below keeps its own message, and also checks low <= high, which JSON Schema cannot state."""
-    low, high = BOUND_RANGES[name]
-
-    def extra(schema: dict) -> None:
-        for branch in schema.get("anyOf", [schema]):
-            if branch.get("type") == "array":
-                branch["items"] = {**branch.get("items", {}), "minimum": low, "maximum": high}
-
-    return extra
+class SizeSpec(_Strict):
+    width: Side = Field(description="image width in pixels")
+    height: Side = Field(description="image height in pixels")
 
 
 class LearningBoundsSpec(_Strict):
     """What learning may try for a style's batches (studio/domain/learning.py); a bound left out is
-    taken around the style's own value, which is always a candidate."""
+    taken around the style's own value. A range is two values in either order."""
 
-    cfg: list[StrictFloat] | None = Field(None, min_length=2, max_length=2, description="[low, high] cfg, within 0.01 and 30",
-                                          json_schema_extra=_items_within("cfg"))
+    cfg: list[CfgValue] | None = Field(None, min_length=2, max_length=2, description="cfg range: two values in either order, each within 0.01 and 30")
     cfg_step: StrictFloat | None = Field(None, ge=0.1, le=10, description="cfg grid step (default 1)")
-    steps: list[int] | None = Field(None, min_length=2, max_length=2, description="[low, high] sampling steps, within 1 and 150",
-                                    json_schema_extra=_items_within("steps"))
+    steps: list[StepsValue] | None = Field(None, min_length=2, max_length=2, description="sampling steps range: two values in either order, each within 1 and 150")
     steps_step: int | None = Field(None, ge=1, le=50, description="steps grid step (default 5)")
-    ipadapter_weight: list[StrictFloat] | None = Field(None, min_length=2, max_length=2,
-                                                       description="[low, high] IP-Adapter weight, within 0 and 2",
-                                                       json_schema_extra=_items_within("ipadapter_weight"))
+    ipadapter_weight: list[WeightValue] | None = Field(None, min_length=2, max_length=2,
+                                                       description="IP-Adapter weight range: two values in either order, each within 0 and 2")
     ipadapter_step: StrictFloat | None = Field(None, ge=0.05, le=1,
                                                description="IP-Adapter weight grid step (default 0.1)")
     samplers: list[str] | None = Field(None, min_length=1, description="samplers learning may try")
     schedulers: list[str] | None = Field(None, min_length=1, description="schedulers learning may try")
     checkpoints: list[str] | None = Field(None, min_length=1, description="other checkpoints learning may try")
-    resolutions: list[str] | None = Field(None, min_length=1,
-                                          description="sizes learning may try, as `WIDTHxHEIGHT`")
+    resolutions: list[SizeSpec] | None = Field(None, min_length=1, description="image sizes learning may try")
 
-    @field_validator("cfg", "steps", "ipadapter_weight")
-    @classmethod
-    def _bounds(cls, pair, info):
-        low, high = BOUND_RANGES[info.field_name]
-        if pair is not None and pair[0] > pair[1]:
-            raise ValueError(f"low {pair[0]} is above high {pair[1]}")
-        if pair is not None and (pair[0] < low or pair[1] > high):
-            raise ValueError(f"bounds must lie within {low} and {high}")
-        return pair
-
-    @field_validator("resolutions")
-    @classmethod
-    def _resolutions(cls, values):
-        for value in values or []:
-            parse_resolution(value)  # ValueError: "resolution '800x600x2' is not WIDTHxHEIGHT"
-        return values
+    def as_bounds(self) -> dict:
+        """As generation_styles.learning_bounds holds them: ranges low first, sizes as `WIDTHxHEIGHT`."""
+        bounds = self.model_dump(exclude_none=True)
+        for name in ("cfg", "steps", "ipadapter_weight"):
+            if name in bounds:
+                bounds[name] = sorted(bounds[name])
+        if self.resolutions:
+            bounds["resolutions"] = [f"{r.width}x{r.height}" for r in self.resolutions]
+        return bounds
 
 
 class StyleSpec(_Strict):

@@ -6,6 +6,7 @@ from typing import Any
 
 import asyncpg
 
+from studio.spec.models import LearningBoundsSpec
 from studio.story.errors import Conflict, NotFound
 from studio.story.sql import catalog_changed, project_id, update_columns
 
@@ -20,8 +21,12 @@ SELECT s.id, s.slug, s.checkpoint, s.lora_name, s.lora_strength::numeric::float8
 
 
 def _columns(values: dict[str, Any]) -> dict[str, Any]:
-    """The request's nested `lora` is two columns; an explicit null lora clears both."""
+    """The request's nested `lora` is two columns; an explicit null lora clears both. Learning bounds
+    are stored as the learner reads them (null: around the style's own values)."""
     columns = {k: v for k, v in values.items() if k != "lora"}
+    if "learning_bounds" in values:
+        bounds = values["learning_bounds"]
+        columns["learning_bounds"] = LearningBoundsSpec.model_validate(bounds).as_bounds() if bounds else {}
     if "lora" in values:
         lora = values["lora"]
         columns["lora_name"] = lora["name"] if lora else None

@@ -1,9 +1,11 @@
-"""The review service while its database is stopped, started again and stalled: a real PostgreSQL of
-its own (the shared test server cannot be stopped), the app served by uvicorn.
+"""The review service while its database is stopped, started again and stalled, and started while it
+is down: a real PostgreSQL of its own (the shared test server cannot be stopped), the app served by
+uvicorn.
 
 Stopped: 503 with Retry-After and JSON at once; readiness says not ready, liveness stays up.
 Started again: the same process answers 200 within a couple of seconds, no restart.
 Stalled (every server process SIGSTOPped): 503 within the command timeout, not a hang.
+Down at start-up: the service starts all the same; its first request once the server is up migrates.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from tests.api_server import serve_api, with_routers
 from tests.review_seed import studio_settings
 
 ROUTE = "/api/review/counts"
+# They stop and start a PostgreSQL server: the slow group.
+pytestmark = pytest.mark.fault
 
 
 def server_pids(pg_dir: Path) -> list[int]:
@@ -104,7 +108,6 @@ async def test_stopped_restarted_and_stalled_database(own_server, tmp_path):
             assert recovered.status_code == 200
 
 
-@pytest.mark.fault
 async def test_starts_while_the_database_is_down_and_migrates_when_it_is_back(own_server, tmp_path):
     pg_dir, db_url = own_server  # a new database, not migrated yet
     await asyncio.to_thread(in_own_process, "stop_embedded_server", pg_dir)

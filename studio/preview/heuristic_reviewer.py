@@ -72,7 +72,7 @@ def _decode(image_bytes: bytes) -> Image.Image:
 
 def laplacian_variance(grey: np.ndarray) -> float:
     lap = 4 * grey[1:-1, 1:-1] - grey[:-2, 1:-1] - grey[2:, 1:-1] - grey[1:-1, :-2] - grey[1:-1, 2:]
-    return float(lap.var())
+    return float(lap.var()) if lap.size else 0.0  # under 3x3 pixels (an upload can be 1x1): no edges
 
 
 def _sharpness_score(variance: float) -> float:

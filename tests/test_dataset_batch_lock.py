@@ -28,38 +28,40 @@ def _batch(pool, character, media, run_id):
                      run_id=run_id)
 
 
-def test_a_second_batch_of_a_character_is_refused_while_one_runs(imported, db_url):
+def with_mika(db_url, work):
+    """Run `work(pool, mika)` on a pool of the test database; its result."""
     async def go():
         pool = await create_pool(db_url)
         try:
-            character = await repository.load_character(pool, "mika")
-            async with pool.acquire() as running:
-                await repository.lock_batches(running, character)  # a batch of another run holds it
-                with pytest.raises(repository.BatchBusy, match="'mika' has a dataset batch running"):
-                    await _batch(pool, character, imported / "media", "second")
-                await repository.unlock_batches(running, character)
-            await _batch(pool, character, imported / "media", "third")  # free again once it ended
-            return await pool.fetch("SELECT dagster_run_id, status FROM generation_history")
+            return await work(pool, await repository.load_character(pool, "mika"))
         finally:
             await pool.close()
 
-    assert [dict(r) for r in asyncio.run(go())] == [{"dagster_run_id": "third", "status": "succeeded"}]
+    return asyncio.run(go())
+
+
+def test_a_second_batch_of_a_character_is_refused_while_one_runs(imported, db_url):
+    async def work(pool, character):
+        async with pool.acquire() as running:
+            await repository.lock_batches(running, character)  # a batch of another run holds it
+            with pytest.raises(repository.BatchBusy, match="'mika' has a dataset batch running"):
+                await _batch(pool, character, imported / "media", "second")
+            await repository.unlock_batches(running, character)
+        await _batch(pool, character, imported / "media", "third")  # free again once it ended
+        return await pool.fetch("SELECT dagster_run_id, status FROM generation_history")
+
+    assert [dict(r) for r in with_mika(db_url, work)] == [{"dagster_run_id": "third", "status": "succeeded"}]
 
 
 def test_a_batch_left_started_by_a_dead_run_is_marked_failed_by_the_next(imported, db_url):
-    async def go():
-        pool = await create_pool(db_url)
-        try:
-            character = await repository.load_character(pool, "mika")
-            async with pool.acquire() as conn:
-                await repository.start_history(conn, character.id, 3, "preview", "killed")
-            await _batch(pool, character, imported / "media", "next")
-            return await pool.fetch("SELECT dagster_run_id, status, error, finished_at IS NOT NULL AS finished "
-                                    "FROM generation_history ORDER BY id")
-        finally:
-            await pool.close()
+    async def work(pool, character):
+        async with pool.acquire() as conn:
+            await repository.start_history(conn, character.id, 3, "preview", "killed")
+        await _batch(pool, character, imported / "media", "next")
+        return await pool.fetch("SELECT dagster_run_id, status, error, finished_at IS NOT NULL AS finished "
+                                "FROM generation_history ORDER BY id")
 
-    killed, following = [dict(r) for r in asyncio.run(go())]
+    killed, following = [dict(r) for r in with_mika(db_url, work)]
     assert killed == {"dagster_run_id": "killed", "status": "failed", "finished": True,
                       "error": "interrupted: the run stopped mid-batch"}
     assert following["status"] == "succeeded"

@@ -4,6 +4,7 @@ import pytest
 
 from studio.media.assemble import SceneVideo, assemble_episode, thumbnail
 from studio.media.ffmetadata import read_ffmetadata
+from studio.media import ffmpeg as ffmpeg_module
 from studio.media.ffmpeg import media_info, run_ffmpeg
 from studio.media.loudnorm import AT_TARGET_LU, TARGET_I, TARGET_TP, measure
 from tests.episode_media import make_delivered_clip, make_scene_clip
@@ -48,10 +49,16 @@ def test_identical_clips_joined_by_cuts_are_stream_copied(tmp_path):
     assert done.scene_starts_s == [0.0, 1.5, 2.5]
 
 
-def test_scenes_delivered_at_the_target_are_joined_by_one_copy_without_reading_their_sound(tmp_path):
+def test_scenes_delivered_at_the_target_are_joined_by_one_copy_without_reading_their_sound(tmp_path, monkeypatch):
     clips = [make_delivered_clip(tmp_path / f"d{i}.mp4", duration_s=d, frequency=300 + 150 * i, volume_db=v)
              for i, (d, v) in enumerate([(2.0, -20.0), (1.5, -5.0), (2.5, -12.0)])]
+    processes = []
+    run = ffmpeg_module.subprocess.run
+    monkeypatch.setattr(ffmpeg_module.subprocess, "run", lambda command, **kw: processes.append(command) or
+                        run(command, **kw))
     done = assemble_episode([SceneVideo(f"d{i}", "", p) for i, p in enumerate(clips)], tmp_path / "e.mp4", tags={})
+    monkeypatch.undo()
+    assert len(processes) == 1 and "concat" in processes[0]  # the assembly is one ffmpeg: the copy
     assert done.copy_only and done.normalization_type == "already_at_target"
     assert done.loudness_source == "scene tags"  # the scenes' tags said so: their sound was not read again
     # Neither encoder ran: picture and sound are the scenes' packets, byte for byte, in order.

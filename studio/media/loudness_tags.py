@@ -34,13 +34,19 @@ def loudness_tags(loudness: Loudness) -> dict[str, str]:
 
 def tagged_loudness(header: str) -> Loudness | None:
     """The loudness tags of one input's `ffmpeg -i` header (its global metadata), or None."""
-    found: dict[str, float] = {}
+    found: dict[str, str] = {}
     for key, value in _TAG_LINE.findall(header):
-        found.setdefault(key, float(value))
-    if set(found) != {INTEGRATED_TAG, TRUE_PEAK_TAG}:
+        found.setdefault(key, value)
+    return loudness_from_tags(found)
+
+
+def loudness_from_tags(tags: Mapping[str, str]) -> Loudness | None:
+    """The loudness a file's tags record, or None when it lacks either tag or they are no numbers."""
+    try:
+        integrated, peak = float(tags[INTEGRATED_TAG]), float(tags[TRUE_PEAK_TAG])
+    except (KeyError, ValueError):
         return None
-    integrated = found[INTEGRATED_TAG]
-    return Loudness(integrated, found[TRUE_PEAK_TAG], 0.0, integrated - 10 if math.isfinite(integrated) else integrated)
+    return Loudness(integrated, peak, 0.0, integrated - 10 if math.isfinite(integrated) else integrated)
 
 
 def tags_as_args(tags: Mapping[str, str]) -> list[str]:

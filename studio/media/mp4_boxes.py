@@ -23,7 +23,7 @@ VISUAL_SAMPLE_ENTRY_BYTES = 78  # the fixed fields of a VisualSampleEntry before
 MAX_MOOV_BYTES = 64 << 20
 
 
-def _boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int, int]]:
+def boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[bytes, int, int]]:
     """(type, payload start, payload end) of the boxes in data[start:end]."""
     end = len(data) if end is None else end
     at = start
@@ -42,8 +42,8 @@ def _boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tupl
         at += size
 
 
-def _child(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
-    return next(((s, e) for k, s, e in _boxes(data, start, end) if k == kind), None)
+def child(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+    return next(((s, e) for k, s, e in boxes(data, start, end) if k == kind), None)
 
 
 def _read_moov(f: BinaryIO) -> bytes | None:
@@ -66,7 +66,8 @@ def _read_moov(f: BinaryIO) -> bytes | None:
         at += size
 
 
-def _moov(path: Path) -> bytes | None:
+def read_moov(path: Path) -> bytes | None:
+    """The payload of the file's `moov` box; None when it has none (or is not a file)."""
     try:
         with open(path, "rb") as f:
             return _read_moov(f)
@@ -74,45 +75,51 @@ def _moov(path: Path) -> bytes | None:
         return None
 
 
-def movie_duration(path: Path) -> float | None:
-    """Seconds the movie header (`mvhd`) gives, None when the file is not an MP4 with one."""
-    moov = _moov(path)
-    mvhd = moov and _child(moov, 0, len(moov), b"mvhd")
+def movie_duration_of(moov: bytes) -> float | None:
+    mvhd = child(moov, 0, len(moov), b"mvhd")
     if not mvhd:
         return None
-    version = moov[mvhd[0]]
-    if version == 1:
+    if moov[mvhd[0]] == 1:
         timescale, duration = struct.unpack_from(">IQ", moov, mvhd[0] + 20)
     else:
         timescale, duration = struct.unpack_from(">II", moov, mvhd[0] + 12)
     return duration / timescale if timescale else None
 
 
+def movie_duration(path: Path) -> float | None:
+    """Seconds the movie header (`mvhd`) gives, None when the file is not an MP4 with one."""
+    moov = read_moov(path)
+    return movie_duration_of(moov) if moov else None
+
+
+def config_digest(moov: bytes, entry: tuple[bytes, int, int]) -> str:
+    """The digest of a visual sample entry's configuration box, "" when it has none."""
+    codec, entry_start, entry_end = entry
+    for kind, s, e in boxes(moov, entry_start + VISUAL_SAMPLE_ENTRY_BYTES, entry_end):
+        if kind in CONFIG_BOXES:
+            return hashlib.sha256(codec + kind + moov[s:e]).hexdigest()[:20]
+    return ""
+
+
 def video_config(path: Path) -> str:
     """A digest of the first video track's configuration box (codec and record), "" when the file
     is not an MP4 or its video has no such box (parameter sets in-band)."""
-    moov = _moov(path)
+    moov = read_moov(path)
     if moov is None:
         return ""
-    for kind, start, end in _boxes(moov):
+    for kind, start, end in boxes(moov):
         if kind != b"trak":
             continue
-        mdia = _child(moov, start, end, b"mdia")
-        hdlr = mdia and _child(moov, *mdia, b"hdlr")
+        mdia = child(moov, start, end, b"mdia")
+        hdlr = mdia and child(moov, *mdia, b"hdlr")
         if not hdlr or moov[hdlr[0] + 8:hdlr[0] + 12] != b"vide":
             continue
         path_to_stsd = mdia
         for step in (b"minf", b"stbl", b"stsd"):
-            path_to_stsd = path_to_stsd and _child(moov, *path_to_stsd, step)
+            path_to_stsd = path_to_stsd and child(moov, *path_to_stsd, step)
         if not path_to_stsd:
             return ""
         # stsd: version/flags and entry count, then the sample entries; the first one is the track's.
-        entry = next(_boxes(moov, path_to_stsd[0] + 8, path_to_stsd[1]), None)
-        if entry is None:
-            return ""
-        codec, entry_start, entry_end = entry
-        for child, s, e in _boxes(moov, entry_start + VISUAL_SAMPLE_ENTRY_BYTES, entry_end):
-            if child in CONFIG_BOXES:
-                return hashlib.sha256(codec + child + moov[s:e]).hexdigest()[:20]
-        return ""
+        entry = next(boxes(moov, path_to_stsd[0] + 8, path_to_stsd[1]), None)
+        return config_digest(moov, entry) if entry is not None else ""
     return ""

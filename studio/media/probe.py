@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Sequence
 
 from studio.media.ffmpeg import MediaInfo, media_info, parse_media_info, run_ffmpeg
-from studio.media.loudness_tags import tagged_loudness
+from studio.media.loudness_tags import loudness_from_tags, tagged_loudness
 from studio.media.loudnorm import Loudness
 from studio.media.mp4_boxes import video_config
+from studio.media.mp4_header import UNPROBED, mp4_header
 
 # Read the header only: a stream's parameters then come from the container's boxes, and the pixel
 # format, which only a decoded frame tells, stays unknown ("none").
 QUICK_PROBE = ["-probesize", "32", "-analyzeduration", "0"]
-UNPROBED = "none"
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,15 @@ def probe_scenes(paths: Sequence[Path], *, pixel_formats: bool = True) -> list[P
     `Input #k` block per file, in order. A full probe decodes a frame of each file to learn its pixel
     format; only the first file of each distinct video configuration is probed so, the others take
     its pixel format (the configuration holds the parameter sets that decide it). `pixel_formats`
-    False: none is (files of one configuration still compare equal; a stream copy needs no more)."""
+    False: none is (files of one configuration still compare equal; a stream copy needs no more),
+    and MP4s the studio wrote are read from their boxes, with no ffmpeg at all."""
     for path in paths:
         if not Path(path).is_file():
             raise FileNotFoundError(path)
+    if not pixel_formats:
+        headers = [mp4_header(Path(p)) for p in paths]
+        if all(h is not None for h in headers):
+            return [ProbedScene(h.info, h.video_config, loudness_from_tags(h.tags)) for h in headers]
     configs = [video_config(Path(p)) for p in paths]
     first_of = {c: k for k, c in reversed(list(enumerate(configs)))}
     args = []

@@ -17,7 +17,7 @@ from studio.training.lora_layout import lora_shapes
 from tests.conftest import FIXTURES
 
 
-def dataset(tmp_path, images=3, repeats=2):
+def dataset(tmp_path, images=3, repeats=2, shuffle=False):
     img = tmp_path / "img"
     img.mkdir()
     for i in range(images):
@@ -25,13 +25,13 @@ def dataset(tmp_path, images=3, repeats=2):
         (img / f"{i}.txt").write_text(f"mika_sts, picture {i}")
     toml = tmp_path / "dataset.toml"
     toml.write_text(dataset_toml(DatasetConfig(image_dir=img, num_repeats=repeats, class_tokens="girl",
-                                               resolution=512)))
+                                               resolution=512, shuffle_caption=shuffle)))
     return toml
 
 
-def train(tmp_path, arch, rank=2, epochs=2, images=3):
+def train(tmp_path, arch, rank=2, epochs=2, images=3, shuffle=False):
     plan = TrainingPlan(architecture=arch, pretrained_model=tmp_path / "base.safetensors",
-                        dataset_config=dataset(tmp_path, images), output_dir=tmp_path / "out",
+                        dataset_config=dataset(tmp_path, images, shuffle=shuffle), output_dir=tmp_path / "out",
                         output_name="mika_v1", rank=rank, alpha=1, epochs=epochs)
     done = subprocess.run(preview_command(plan, python=sys.executable), capture_output=True, text=True,
                           timeout=60)
@@ -62,6 +62,12 @@ def test_sdxl_preview_lora_is_unet_only_at_the_stated_rank_and_its_output_parses
         progress.add(event)
     assert progress.total_steps == 3 * 2 * 2 and progress.last_step == 12
     assert len(progress.loss_by_epoch()) == 2 and progress.model_saved
+
+
+def test_sdxl_with_shuffled_captions_is_refused_as_kohya_refuses_it(tmp_path):
+    plan, done = train(tmp_path, "sdxl", shuffle=True)
+    assert done.returncode == 1 and not plan.output_file.exists()
+    assert "shuffle_caption" in done.stderr and "caching Text Encoder output" in done.stderr
 
 
 def test_empty_dataset_exits_0_with_no_file_like_kohya_and_the_check_says_so(tmp_path):

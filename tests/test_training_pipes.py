@@ -33,6 +33,17 @@ def test_dataset_layout_is_what_kohya_reads(mika, db_url):
     [subset] = config["datasets"][0]["subsets"]
     assert subset["caption_extension"] == config["general"]["caption_extension"] == ".txt"
     assert subset["num_repeats"] == 20 and subset["class_tokens"] == "human"  # 3 images: the repeats rule
+    # The example's style is SDXL, trained on cached text-encoder outputs: kohya refuses shuffled captions.
+    assert meta["architecture"].value == "sdxl" and config["general"]["shuffle_caption"] is False
+    # A snapshot written under the old rule (shuffled) gets the right TOML when it is reused.
+    toml_path = meta["dataset_toml"].value
+    shuffled = open(toml_path).read().replace("shuffle_caption = false", "shuffle_caption = true")
+    assert "shuffle_caption = true" in shuffled
+    open(toml_path, "w").write(shuffled)
+    with dg.instance_for_test() as instance:
+        again = train(instance, db_url, mika, assets=[training_dataset])
+    assert again.asset_materializations_for_node("training_dataset")[0].metadata["dataset_toml"].value == toml_path
+    assert tomllib.loads(open(toml_path).read())["general"]["shuffle_caption"] is False
     images = sorted((p for p in os.scandir(subset["image_dir"]) if p.name.endswith(".png")),
                     key=lambda p: int(p.name[:-4]))
     assert len(images) == 3

@@ -27,7 +27,8 @@ from studio.domain.lora_training import SnapshotEntry, num_repeats, snapshot_has
 from studio.domain.review import ChecklistItem
 from studio.training import repository
 from studio.training.dataset_toml import DatasetConfig, dataset_toml
-from studio.training.kohya_command import RESOLUTIONS
+from studio.training.kohya_command import RESOLUTIONS, caches_text_encoder_outputs
+from studio.uploads import write_atomically
 
 
 class DatasetProblem(ValueError):
@@ -91,7 +92,13 @@ def write_snapshot(media_root: Path, character: CharacterContext, images: list[T
         num_repeats=num_repeats(len(images)), trigger=trigger_word(character.slug),
         class_tokens=class_token(character.appearance),
     )
+    toml = dataset_toml(DatasetConfig(image_dir=final / "img", num_repeats=snapshot.num_repeats,
+                                      class_tokens=snapshot.class_tokens, resolution=RESOLUTIONS[architecture],
+                                      shuffle_caption=not caches_text_encoder_outputs(architecture)))
     if (final / "dataset.toml").is_file():
+        # Same images and captions; a TOML written by an older rule (e.g. shuffled SDXL captions) is replaced.
+        if (final / "dataset.toml").read_text(encoding="utf-8") != toml:
+            write_atomically(final / "dataset.toml", toml.encode())
         return snapshot
     temp = root / f".tmp-{digest[:16]}-{uuid.uuid4().hex[:8]}"
     try:
@@ -103,9 +110,7 @@ def write_snapshot(media_root: Path, character: CharacterContext, images: list[T
             suffix = Path(image.file_path).suffix or ".png"
             (temp / "img" / f"{image.image_id}{suffix}").write_bytes(data)
             (temp / "img" / f"{image.image_id}.txt").write_text(image.caption + "\n", encoding="utf-8")
-        config = DatasetConfig(image_dir=final / "img", num_repeats=snapshot.num_repeats,
-                               class_tokens=snapshot.class_tokens, resolution=RESOLUTIONS[architecture])
-        (temp / "dataset.toml").write_text(dataset_toml(config), encoding="utf-8")
+        (temp / "dataset.toml").write_text(toml, encoding="utf-8")
         try:
             os.rename(temp, final)
         except OSError:

@@ -19,6 +19,12 @@ SCRIPTS: dict[Architecture, str] = {"sd15": "train_network.py", "sdxl": "sdxl_tr
 RESOLUTIONS: dict[Architecture, int] = {"sd15": 512, "sdxl": 1024}
 
 
+def caches_text_encoder_outputs(architecture: Architecture) -> bool:
+    """SDXL trains the U-Net alone on cached text-encoder outputs; kohya then refuses shuffled captions
+    (and caption dropout), so the dataset TOML of such a training must not shuffle."""
+    return architecture == "sdxl"
+
+
 @dataclass(frozen=True)
 class TrainingPlan:
     architecture: Architecture
@@ -36,7 +42,7 @@ class TrainingPlan:
 
     @property
     def train_text_encoder(self) -> bool:
-        return self.architecture == "sd15"
+        return not caches_text_encoder_outputs(self.architecture)
 
     @property
     def output_file(self) -> Path:
@@ -75,7 +81,7 @@ def trainer_args(plan: TrainingPlan) -> list[str]:
         "--seed", str(plan.seed),
         "--cache_latents", "--console_log_simple",
     ]
-    if plan.architecture == "sdxl":
+    if caches_text_encoder_outputs(plan.architecture):
         args += ["--cache_text_encoder_outputs", "--network_train_unet_only"]
     return args
 

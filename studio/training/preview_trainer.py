@@ -41,6 +41,7 @@ def _args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--save_precision", default="fp16")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--network_train_unet_only", action="store_true")
+    parser.add_argument("--cache_text_encoder_outputs", action="store_true")
     # Not kohya's: tests only (STUDIO_PREVIEW_DELAY_S), a training a fault test can kill mid-epoch.
     parser.add_argument("--epoch_delay_s", type=float, default=0.0)
     args, _ignored = parser.parse_known_args(argv)  # kohya flags that change nothing on the CPU
@@ -68,10 +69,30 @@ def _bar(step: int, total: int, elapsed: float, loss: float | None) -> str:
             f"[00:{int(elapsed):02d}<00:00, {rate}{postfix}]")
 
 
+def _refused(args: argparse.Namespace, config: dict) -> str | None:
+    """What kohya's SDXL script asserts before training, for the flags and TOML it is given."""
+    if not args.cache_text_encoder_outputs:
+        return None
+    if not args.network_train_unet_only:
+        return "network for Text Encoder cannot be trained with caching Text Encoder outputs"
+    general = config.get("general", {})
+    subsets = [{**general, **dataset, **subset} for dataset in config.get("datasets", [])
+               for subset in dataset.get("subsets", [])]
+    if any(s.get("shuffle_caption") or s.get("caption_dropout_rate", 0) > 0 or s.get("token_warmup_step", 0) > 0
+           or s.get("caption_tag_dropout_rate", 0) > 0 for s in subsets):
+        return ("when caching Text Encoder output, either caption_dropout_rate, shuffle_caption, "
+                "token_warmup_step or caption_tag_dropout_rate cannot be used")
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _args(sys.argv[1:] if argv is None else argv)
     started = time.time()
     config = tomllib.loads(args.dataset_config.read_text())
+    refused = _refused(args, config)
+    if refused:
+        print(f"AssertionError: {refused}", file=sys.stderr, flush=True)
+        return 1
     images = _images(config)
     caption_ext = config.get("general", {}).get("caption_extension", ".caption")
     missing = [p for p, _ in images if not p.with_suffix(caption_ext).is_file()]

@@ -30,7 +30,9 @@ class ServerThread:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(self._make_app(), handle_signals=False)
+        # Handlers still running at a stop (a websocket, a scripted slow reply) are cut off after a
+        # second, as a stopped process cuts them, instead of aiohttp's minute of grace.
+        self._runner = web.AppRunner(self._make_app(), handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()

@@ -136,8 +136,8 @@ class ComfyUIClient:
                 if resubmits > self.max_resubmits:
                     raise ComfyUnavailableError(
                         f"ComfyUI on {server} lost or never received the prompt {resubmits} times (down or restarting?)")
+                # No pause: the server has just answered (or was waited for), so it is up again.
                 log.warning("ComfyUI on %s lost or refused the prompt (restarted?); submitting it again", server)
-                await asyncio.sleep(self.poll_interval_s * 2 ** (resubmits - 1))  # a restart takes a while
                 continue
             result.attempts = attempts
             return result
@@ -213,6 +213,7 @@ class ComfyUIClient:
     async def _poll(self, link: ServerLink, watch: PromptWatch) -> None:
         """The slow path: also the only way to notice that the server forgot the prompt, or went away."""
         http, prompt_id = link.http, watch.prompt_id
+        drops, went_away = link.socket_drops, False
         while True:
             socket_finished = await _first_of(watch.socket_says_finished.wait(), timeout=self.poll_interval_s)
             try:
@@ -223,8 +224,12 @@ class ComfyUIClient:
                         continue
                     if prompt_id in {item[1] for item in queue["queue_pending"]}:
                         continue
-                entry = await self._history(http, prompt_id)
-            except (httpx.HTTPError, ValueError, KeyError, IndexError):
+                # History may trail completion by a moment (race_probe.json); but a prompt not reported
+                # finished and in neither queue nor history after the server went away is simply lost.
+                restarted = not socket_finished and (went_away or link.socket_drops > drops)
+                entry = await self._history(http, prompt_id, wait_s=0.0 if restarted else self.history_timeout_s)
+            except (httpx.HTTPError, ValueError, KeyError, IndexError) as error:
+                went_away = went_away or isinstance(error, httpx.TransportError)
                 # Unreachable for now (restarting?): keep looking, until it has been away too long.
                 silent = link.silent_for()
                 if silent >= self.unreachable_timeout_s:
@@ -250,9 +255,9 @@ class ComfyUIClient:
             except httpx.HTTPError:
                 continue
 
-    async def _history(self, http: httpx.AsyncClient, prompt_id: str) -> dict | None:
-        """History can still be {} right after completion (race_probe.json): retry briefly."""
-        deadline, delay = time.monotonic() + self.history_timeout_s, 0.05
+    async def _history(self, http: httpx.AsyncClient, prompt_id: str, wait_s: float) -> dict | None:
+        """History can still be {} right after completion (race_probe.json): retry for up to `wait_s`."""
+        deadline, delay = time.monotonic() + wait_s, 0.05
         while True:
             entry = (await http.get(f"/history/{prompt_id}")).raise_for_status().json().get(prompt_id)
             if entry or time.monotonic() >= deadline:

@@ -70,6 +70,8 @@ class ServerLink:
         # When the server last answered anything: a server that answered and now refuses is taken to
         # be restarting, within a bound (ComfyUIClient.unreachable_timeout_s).
         self.last_answer: float | None = None
+        # How often the socket dropped: a prompt missing after a drop was most likely lost in a restart.
+        self.socket_drops = 0
         self._opened = time.monotonic()
         http.event_hooks["response"].append(self._answered)
         self.watches: dict[str, PromptWatch] = {}
@@ -140,6 +142,7 @@ class ServerLink:
         finally:
             if self._socket is socket:
                 self._socket = None
+                self.socket_drops += 0 if self._closed else 1
             await socket.close()
         # Dropped while prompts wait: reopen at once with the same clientId, as ComfyUI routes by it.
         # Messages sent meanwhile are gone; the jobs' polls find those completions.

@@ -77,6 +77,9 @@ FIGURES: dict[str, tuple[str, str]] = {
     "db_down_503_s": ("database stopped to the first 503 (s)", "≤ 2"),
     "db_recovery_s": ("database back to the first 200, no API restart (s)", "≤ 2"),
     "slot_recovery_s": ("GPU run SIGKILLed to the next GPU run starting, real daemon (s)", "≤ 120"),
+    "comfyui_restart_cost_s": ("a 1 s job whose ComfyUI restarts mid-job (1 s down): wall time beyond both (s)", "–"),
+    "comfyui_gone_fail_s": ("ComfyUI gone mid-job, unreachable_timeout_s 5: stop to 'not reachable' (s)", "≤ 5"),
+    "db_restart_resume_s": ("studio database back to a batch write retried through the outage committed (s)", "–"),
     **{key: (f"{what}, 100k images", goal) for key, (what, goal) in _REVIEW.items()},
     **{f"{key}_1m": (f"{what}, 1M images", goal if key == "pending_p99_ms" else "–")
        for key, (what, goal) in _REVIEW.items()},

@@ -43,7 +43,6 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     dagster_runs.RunNotFound: 404,
     dagster_runs.UnknownJob: 404,
     decisions.AlreadyDecided: 409,
-    decisions.ImpossibleReassignment: 409,
     DuplicateImage: 409,
     story.Conflict: 409,
     dagster_runs.DagsterRunsError: 502,  # Dagster answered, but refused
@@ -63,6 +62,7 @@ LOC_BY_INVALID: dict[type[Exception], list[str]] = {
 # Well-formed values that clash with what is stored (a partition Dagster does not have yet): 409.
 LOC_BY_CONFLICT: dict[type[Exception], list[str]] = {
     dagster_runs.UnknownPartition: ["body", "partition"],
+    decisions.ImpossibleReassignment: ["body", "character"],
 }
 
 

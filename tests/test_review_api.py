@@ -236,7 +236,8 @@ async def test_reassign_moves_the_image_to_another_character(api, world):
     other = world.mika_pending[1]
     assert (await api.post(f"/api/images/{other}/reassign", json={"character": "nobody"})).status_code == 404
     # Already hers, or a character of another project: well-formed, but impossible with what is stored.
-    assert (await api.post(f"/api/images/{other}/reassign", json={"character": "mika"})).status_code == 409
+    already = await api.post(f"/api/images/{other}/reassign", json={"character": "mika"})
+    assert already.status_code == 409 and already.json()["loc"] == ["body", "character"]
     assert (await api.post(f"/api/images/{other}/reassign", json={"character": "stranger"})).status_code == 409
     assert await world.db.fetchval("SELECT status FROM images WHERE id = $1", other) == "pending"
 

@@ -80,16 +80,21 @@ def test_pins_learning_off_and_the_recommendation(api):
 
 
 def test_style_learning_bounds_set_through_the_story_api_are_what_learning_may_try(api, db_url):
+    from api.schemas.story import StyleOut
     from studio.story.styles import update_style
 
     bounds = {"cfg": [7.0, 5.0], "steps": [20, 30], "samplers": ["dpmpp_2m"], "cfg_step": None,
               "resolutions": [{"width": 768, "height": 1152}]}  # as the PATCH route's model_dump() hands it on
-    on_conn(db_url, lambda conn: update_style(conn, "lantern-harbor", "soft-cel", {"learning_bounds": bounds}))
+    styled = on_conn(db_url, lambda conn: update_style(conn, "lantern-harbor", "soft-cel", {"learning_bounds": bounds}))
+    # The style route answers the bounds as it takes them (a range low first).
+    assert StyleOut.model_validate(styled).learning_bounds.model_dump(exclude_none=True) == {
+        "cfg": [5.0, 7.0], "steps": [20, 30], "samplers": ["dpmpp_2m"], "resolutions": [{"width": 768, "height": 1152}]}
     candidates = httpx.get(f"{api}/api/autonomy/characters/mika/learning").json()["candidates"]
     assert candidates["cfg"] == [5.0, 6.0, 6.5, 7.0] and candidates["sampler"] == ["euler_ancestral", "dpmpp_2m"]  # the style's 6.5 too
     assert candidates["resolution"] == ["832x1216", "768x1152"] and min(candidates["steps"]) >= 20
     assert httpx.get(f"{api}/api/autonomy/characters/mika/recommendation").status_code == 200
-    on_conn(db_url, lambda conn: update_style(conn, "lantern-harbor", "soft-cel", {"learning_bounds": None}))
+    cleared = on_conn(db_url, lambda conn: update_style(conn, "lantern-harbor", "soft-cel", {"learning_bounds": None}))
+    assert cleared["learning_bounds"] is None
     assert 7.5 in httpx.get(f"{api}/api/autonomy/characters/mika/learning").json()["candidates"]["cfg"]
 
 

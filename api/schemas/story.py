@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field, create_model
 
 from api.schemas.bounds import Position
 from studio.domain.appearance import Appearance
-from studio.spec.models import (CharacterSpec, DialogueLine, EpisodeSceneSpec, EpisodeSpec, LoraSpec, ProjectSpec,
-                                SceneSpec, ShotSpec, StorylineSpec, StyleSpec, WorldSpec)
+from studio.spec.models import (CharacterSpec, DialogueLine, EpisodeSceneSpec, EpisodeSpec, LearningBoundsSpec, LoraSpec,
+                                ProjectSpec, SceneSpec, ShotSpec, StorylineSpec, StyleSpec, WorldSpec)
 
 
 def spec_rule(spec: type[BaseModel], name: str) -> Any:
@@ -83,6 +83,7 @@ class StyleOut(_Stamped):
     height: int
     positive_template: str
     negative_template: str
+    learning_bounds: LearningBoundsSpec | None = None
 
 
 StorylineIn = StorylineSpec

@@ -78,6 +78,12 @@ class LearningBoundsSpec(_Strict):
             bounds["resolutions"] = [f"{r.width}x{r.height}" for r in self.resolutions]
         return bounds
 
+    @classmethod
+    def from_bounds(cls, bounds: dict) -> "LearningBoundsSpec":
+        """Back from the stored form (what the API answers is what it takes)."""
+        sizes = [dict(zip(("width", "height"), map(int, r.split("x")))) for r in bounds.get("resolutions", [])]
+        return cls.model_validate({**bounds, **({"resolutions": sizes} if sizes else {})})
+
 
 class StyleSpec(_Strict):
     slug: str = Slug

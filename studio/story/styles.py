@@ -14,7 +14,7 @@ from studio.story.sql import catalog_changed, project_id, update_columns
 STYLE_SQL = """
 SELECT s.id, s.slug, s.checkpoint, s.lora_name, s.lora_strength::numeric::float8 AS lora_strength,
        s.cfg::numeric::float8 AS cfg, s.steps, s.sampler, s.scheduler, s.width, s.height,
-       s.positive_template, s.negative_template, s.created_at, s.updated_at
+       s.positive_template, s.negative_template, s.learning_bounds, s.created_at, s.updated_at
   FROM generation_styles s JOIN projects p ON p.id = s.project_id
  WHERE p.slug = $1
 """
@@ -37,6 +37,8 @@ def _columns(values: dict[str, Any]) -> dict[str, Any]:
 def _shape(row: asyncpg.Record) -> dict:
     style = {k: v for k, v in dict(row).items() if k not in ("id", "lora_name", "lora_strength")}
     style["lora"] = {"name": row["lora_name"], "strength": row["lora_strength"]} if row["lora_name"] else None
+    bounds = row["learning_bounds"]
+    style["learning_bounds"] = LearningBoundsSpec.from_bounds(bounds).model_dump(exclude_none=True) if bounds else None
     return style
 
 

@@ -3,8 +3,8 @@
 (a) `assembly_vs_copy_ratio`: 20 scene clips with identical parameters (1280x720, 24 fps, H.264 with
     grain: ~28 MB each, 560 MB in all), cuts only, their sound delivered as scene videos are (brought
     to -16 LUFS and tagged with its loudness, studio/scene_videos/sound_delivery.py). The time
-    `assemble_episode` takes (one header read, one stream-copy mux) over the time to copy the same
-    bytes with shutil.copyfile. Goal <= 2. Median of ROUNDS; a round times the copy, a `cp` process
+    `assemble_episode` takes (headers read from the MP4 boxes, one stream-copy mux) over the time to
+    copy the same bytes with shutil.copyfile. Goal <= 2. Median of ROUNDS; a round times the copy, a `cp` process
     copying the 20 files, and the assembly, each after an os.sync(); `_min`/`_max` give the spread.
     `assembly_vs_cp_ratio` is the same over `cp`; the `_cpu_ratio`s compare CPU seconds (user +
     system) instead, which a loaded machine disturbs less than wall time.

@@ -6,7 +6,8 @@ from studio.media.assemble import SceneVideo, assemble_episode, thumbnail
 from studio.media.ffmetadata import read_ffmetadata
 from studio.media import ffmpeg as ffmpeg_module
 from studio.media.ffmpeg import media_info, run_ffmpeg
-from studio.media.loudnorm import AT_TARGET_LU, TARGET_I, TARGET_TP, measure
+from studio.media.loudness_tags import loudness_tags, tags_as_args
+from studio.media.loudnorm import AT_TARGET_LU, TARGET_I, TARGET_TP, Loudness, measure
 from tests.episode_media import make_delivered_clip, make_scene_clip
 
 
@@ -67,6 +68,18 @@ def test_scenes_delivered_at_the_target_are_joined_by_one_copy_without_reading_t
     out = measure(done.path)
     assert abs(out.integrated - TARGET_I) <= 1.0 and out.true_peak <= TARGET_TP
     assert abs(out.integrated - done.output_loudness.integrated) <= AT_TARGET_LU  # the tags' estimate holds
+
+
+def test_tags_near_the_edge_of_the_tolerance_are_not_trusted_and_the_sound_is_measured(tmp_path):
+    """Joined, the scenes' gated loudness can differ from their tags' estimate by a few tenths."""
+    clips = []
+    for i in range(2):
+        made = make_scene_clip(tmp_path / f"raw{i}.mp4", duration_s=2.0, frequency=400 + 100 * i)
+        clips.append(tmp_path / f"t{i}.mp4")
+        run_ffmpeg(["-i", str(made), "-c", "copy", *tags_as_args(loudness_tags(Loudness(-16.4, -3.0, 0.0, -26.4))),
+                    "-movflags", "+use_metadata_tags", "-y", str(clips[-1])])
+    done = assemble_episode([SceneVideo(f"t{i}", "", p) for i, p in enumerate(clips)], tmp_path / "e.mp4", tags={})
+    assert done.loudness_source == "measured" and done.input_loudness.integrated < -20  # the sound as it is
 
 
 def test_clips_whose_parameter_sets_differ_are_not_copied_together(tmp_path):

@@ -28,8 +28,8 @@ from studio.media.ffmetadata import ffmetadata
 from studio.media.ffmpeg import FfmpegError, MediaInfo, run_ffmpeg
 from studio.media.ebur128 import measure_ebur128, parse_ebur128
 from studio.media.loudness_tags import joined_loudness
-from studio.media.loudnorm import (Loudness, LoudnessPlan, applied_normalisation, closer, correction_filter,
-                                   needs_correction, plan_normalisation)
+from studio.media.loudnorm import (AT_TARGET_LU, TARGET_I, Loudness, LoudnessPlan, applied_normalisation, closer,
+                                   correction_filter, needs_correction, plan_normalisation)
 from studio.media.normalise import ClipParameters, clip_parameters, fallback_target, normalise_clip
 from studio.media.mp4_boxes import movie_duration
 from studio.media.probe import QUICK_PROBE, ProbedScene, header_info, probe_scenes
@@ -120,6 +120,11 @@ def _tagged_at_target(probed: Sequence[ProbedScene], total_s: float) -> tuple[Lo
     if any(p.loudness is None for p in probed):
         return None
     estimate = joined_loudness([(p.loudness, p.info.duration_s) for p in probed])
+    # The estimate can miss the joined sound's gated loudness by a few tenths (the whole's relative
+    # gate admits blocks the parts' did not, most with bursts over silence): trusted within half the
+    # tolerance only, where scenes are delivered (studio/scene_videos/sound_delivery.py AIM_LU).
+    if abs(estimate.integrated - TARGET_I) > AT_TARGET_LU / 2:
+        return None
     plan = plan_normalisation(estimate, total_s, can_copy=True)
     return (estimate, plan) if plan.copy_audio else None
 

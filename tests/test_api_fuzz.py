@@ -54,6 +54,18 @@ expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "41
 
 [phases.stateful.generation]
 max-examples = 40
+
+# Half the time a path names something the example holds, so fuzzing reaches past the 404.
+[dictionaries.example]
+values = ["lantern-harbor", "soft-cel", "mika", "ember", "lamp-goes-out", "lantern-harbor-e01"]
+
+[parameters]
+"path.slug" = { dictionary = "example", probability = 0.5 }
+"path.project" = { dictionary = "example", probability = 0.5 }
+"path.character" = { dictionary = "example", probability = 0.5 }
+"path.style" = { dictionary = "example", probability = 0.5 }
+"path.scene" = { dictionary = "example", probability = 0.5 }
+"path.episode" = { dictionary = "example", probability = 0.5 }
 """
 
 

@@ -34,8 +34,8 @@ from tests.doubles.echo import EchoDouble
 from tests.review_seed import seed_image
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
-# About 4,500 requests, three to five minutes on two cores shared with other test runs: hence the
-# fault group. The coverage phase (every boundary of every parameter, unexpected methods) is the
+# About 5,000 requests: two minutes on two cores shared with other test runs (load 3 to 9), five
+# under a load of 12; hence the fault group. The coverage phase (every boundary of every parameter, unexpected methods) is the
 # larger half and has no knob; fuzzing draws FUZZ_EXAMPLES cases per operation, the stateful phase
 # walks 40 scenarios of linked calls (CONFIG).
 TIME_BUDGET_S = 480

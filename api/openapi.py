@@ -8,7 +8,6 @@ path parameters or not, answering a file or JSON.
 
 from __future__ import annotations
 
-import re
 import typing
 
 from fastapi import FastAPI
@@ -17,6 +16,7 @@ from fastapi.responses import FileResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.middleware.auth_gate import is_public
+from api.route_table import path_template
 from api.schemas.bounds import JSON_VALUE_SCHEMA
 
 # `loc` comes with a 409 whose request clashes with stored data through one field (api/errors.py).
@@ -95,21 +95,6 @@ def _declare_image_parts(document: dict, operation: dict) -> None:
             form.setdefault("encoding", {})[name] = {"contentType": ", ".join(IMAGE_TYPES)}
 
 
-def _template(path: str) -> str:
-    """'/a/{id:int}' -> '/a/{id}': the path as the document and Starlette's route.path_format spell it."""
-    return re.sub(r"\{(\w+):\w+\}", r"{\1}", path)
-
-
-def methods_by_path(app: FastAPI) -> dict[str, set[str]]:
-    """Every route's full path template with all the methods it has, across the routes that share it."""
-    methods: dict[str, set[str]] = {}
-    for context in iter_route_contexts(app.routes):
-        route = context.original_route
-        if isinstance(route, APIRoute) and context.path:
-            methods.setdefault(_template(context.path), set()).update(route.methods)
-    return methods
-
-
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict:
         if app.openapi_schema is None:
@@ -129,7 +114,7 @@ def install_openapi(app: FastAPI) -> None:
                 route = context.original_route
                 if isinstance(route, APIRoute) and route.include_in_schema:
                     for method in route.methods:
-                        path = _template(context.path)
+                        path = path_template(context.path)
                         operation = document["paths"].get(path, {}).get(method.lower())
                         if operation is not None:
                             _complete_operation(operation, route, path, method.lower())

@@ -13,7 +13,7 @@ from api.middleware.auth_gate import AuthGate
 from api.middleware.body_guard import BodyGuard
 from api.middleware.origin_guard import OriginGuard
 from api.middleware.request_context import RequestContext
-from api.openapi import methods_by_path
+from api.route_table import methods_by_path
 
 
 def install_middleware(app: FastAPI) -> None:

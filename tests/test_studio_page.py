@@ -63,3 +63,51 @@ async def test_studio_page_plays_the_episode_and_rerenders_a_shot(studio_env, db
                 assert errors == []
             finally:
                 await browser.close()
+
+
+async def test_a_token_user_plays_the_episode_and_sees_the_shot_frames(studio_env, db, db_url, tmp_path):
+    """Outside the trusted networks every call, frame, video and subtitle file the page asks for carries
+    the token handed over in the fragment (a <video> cannot send it: the page fetches the files)."""
+    import secrets
+    import time
+
+    import jwt
+    from playwright.async_api import expect
+
+    from studio.settings import settings_for
+    from tests.api_server import serve_api
+    from tests.review_seed import review_app
+
+    shots = await seed(db, studio_env, tmp_path)
+    frame = studio_env / "media" / "shots" / "lamp-goes-out" / "k1.png"
+    frame.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (160, 90), (200, 120, 40)).save(frame)
+    await db.execute("UPDATE shots SET keyframe_path = $1 WHERE position = 1", str(frame.relative_to(studio_env / "media")))
+    secret = secrets.token_urlsafe(32)
+    token = jwt.encode({"sub": "ayaka", "aud": "anime-studio", "exp": int(time.time()) + 600}, secret,
+                       algorithm="HS256")
+    app = review_app(db_url, studio_env, settings_for(api_trusted_networks=(), jwt_secret=secret))
+    with serve_api(app) as url:
+        async with async_playwright() as pw:
+            browser = await launch_chromium(pw)
+            try:
+                page = await browser.new_page(viewport={"width": 1280, "height": 900})
+                errors: list[str] = []
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                await page.goto(f"{url}/studio#token={token}")
+                await page.click("#episodes button")
+                await page.wait_for_function("() => document.getElementById('episode-facts').textContent.includes('LUFS')")
+                await page.click("#play-episode")
+                await page.wait_for_function(
+                    "() => { const v = document.getElementById('player'); return v.currentTime > 1.2 && "
+                    "v.textTracks.length && v.textTracks[0].cues && v.textTracks[0].cues.length > 0 }",
+                    timeout=15000)
+                await page.click("#scenes button")
+                await page.wait_for_selector(f"#shots li:nth-child({shots})")
+                await page.wait_for_function("() => document.querySelector('#shots li img') && "
+                                             "document.querySelector('#shots li img').naturalWidth === 160")
+                await expect(page.locator("#message")).to_have_text("")
+                assert "token" not in page.url
+                assert errors == []
+            finally:
+                await browser.close()

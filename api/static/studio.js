@@ -2,28 +2,11 @@
 // Scenes and episodes: shot thumbnails and status while a scene renders, re-rendering one shot,
 // playing a scene or an episode with its subtitles, assembling and publishing an episode.
 // Text from the server only ever goes into textContent: nothing it says becomes markup.
+// API calls, the token and images come from client.js, loaded before this script.
 
 const $ = (id) => document.getElementById(id);
 const state = { project: null, kind: null, slug: null, poll: null };
-const POLL_MS = 2000;
-
-async function api(method, path, body) {
-  const options = { method, headers: { Accept: "application/json" } };
-  if (body !== undefined) {
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
-  }
-  const response = await fetch(path, options);
-  const text = await response.text();
-  let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { data = { detail: text }; }
-  if (!response.ok) {
-    const detail = data && data.detail;
-    const message = Array.isArray(detail) ? detail.map((d) => d.msg).join("; ") : (detail || response.statusText);
-    throw Object.assign(new Error(String(message)), { status: response.status });
-  }
-  return data;
-}
+const RENDER_POLL_MS = 2000;
 
 function say(text, bad = false) {
   $("message").textContent = text;
@@ -125,8 +108,9 @@ function shotCard(scene, shot) {
   card.dataset.status = shot.status;
   card.dataset.key = shot.key;
   const frame = shot.clip_path ? "last" : "keyframe";
-  const img = element("img", { alt: `Shot ${shot.position}`, src: `${base}/frames/${frame}?v=${encodeURIComponent(shot.clip_path || "")}` });
+  const img = element("img", { alt: `Shot ${shot.position}` });
   img.addEventListener("error", () => img.replaceWith(element("div", { className: "no-frame", textContent: "no frame yet" })));
+  showImage(img, `${base}/frames/${frame}?v=${encodeURIComponent(shot.clip_path || "")}`);
   const label = `${shot.status}${shot.stale ? " · stale" : ""}${shot.error ? ` · ${shot.error}` : ""}`;
   const rerender = element("button", { type: "button", textContent: "Re-render" });
   rerender.addEventListener("click", () => rerenderShot(scene, shot.key).catch(report));
@@ -143,7 +127,7 @@ async function showScene(slug, { quiet = false } = {}) {
   $("render-state").textContent = rendering ? `Rendering… about ${status.eta_minutes} min left`
     : (status.stale.length ? `${status.stale.length} shot(s) to render, about ${status.eta_minutes} min` : "All shots rendered");
   $("shots").replaceChildren(...status.shots.map((s) => shotCard(slug, s)));
-  if (rendering) state.poll = setTimeout(() => showScene(slug, { quiet: true }).catch(report), POLL_MS);
+  if (rendering) state.poll = setTimeout(() => showScene(slug, { quiet: true }).catch(report), RENDER_POLL_MS);
 }
 
 async function launch(asset, partition, what) {
@@ -158,10 +142,21 @@ async function rerenderShot(scene, key) {
   await launch("shot_clips", scene, `Re-rendering shot ${key}`);
 }
 
-function play(src, subtitles) {
+// <video> and <track> cannot send the Authorization header either: with a token, the files come as blobs.
+async function mediaSource(url) {
+  const headers = authHeaders();
+  if (!headers.Authorization) return url;
+  const response = await fetch(url, { headers, credentials: "same-origin" });
+  if (!response.ok) throw new ApiError(response.status, `${url}: ${response.status} ${response.statusText}`);
+  return URL.createObjectURL(await response.blob());
+}
+
+async function play(src, subtitles) {
   const video = $("player");
-  video.replaceChildren(element("track", { kind: "subtitles", srclang: "en", label: "Subtitles", src: subtitles, default: true }));
-  video.src = src;
+  const [videoUrl, subtitlesUrl] = await Promise.all([mediaSource(src), mediaSource(subtitles).catch(() => null)]);
+  video.replaceChildren(...(subtitlesUrl ? [element("track", { kind: "subtitles", srclang: "en", label: "Subtitles",
+                                                                src: subtitlesUrl, default: true })] : []));
+  video.src = videoUrl;
   $("player-view").hidden = false;
   video.play().catch(() => say("Press play to start the video"));
 }

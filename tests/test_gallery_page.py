@@ -9,17 +9,15 @@ made elsewhere reach the target; on the review page, an image a batch adds shows
 from __future__ import annotations
 
 import secrets
-import time
 from urllib.parse import urlsplit
 
 import httpx
-import jwt
 import pytest
 
 from api.app import create_app
 from studio.settings import load_settings, settings_for
 from tests.api_server import serve_api
-from tests.browser import async_playwright, launch_chromium
+from tests.browser import async_playwright, launch_chromium, token_user
 from tests.gallery_seed import BATCH_A, CHECKPOINT, seed_gallery
 from tests.review_seed import review_app, seed_image
 
@@ -180,8 +178,7 @@ async def test_a_token_user_opens_the_gallery_and_sees_every_image(db, db_url, t
     secret = secrets.token_urlsafe(32)
     home = tmp_path / "home"
     world = await seed_gallery(db, home / "media")
-    token = jwt.encode({"sub": "ayaka", "aud": "anime-studio", "exp": int(time.time()) + 600}, secret,
-                       algorithm="HS256")
+    token = token_user(secret)
     app = review_app(db_url, home, settings_for(api_trusted_networks=(), jwt_secret=secret))
     with serve_api(app) as base_url:
         async with async_playwright() as pw:

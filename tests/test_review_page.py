@@ -11,12 +11,10 @@ import hashlib
 import io
 import json
 import secrets
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
-import jwt
 import pytest
 import httpx
 from PIL import Image, ImageDraw
@@ -25,7 +23,7 @@ from api.app import create_app
 from api.routers import page
 from studio.settings import Settings, load_settings, settings_for
 from tests.api_server import serve_api
-from tests.browser import async_playwright, launch_chromium
+from tests.browser import async_playwright, launch_chromium, token_user
 
 SCREENSHOT = Path("/tmp/review_page.png")
 
@@ -172,8 +170,7 @@ async def test_a_token_user_sees_the_images_and_decides_as_themself(tmp_path, db
     secret = secrets.token_urlsafe(32)
     app, media_root = build_app(tmp_path, db_url, settings_for(api_trusted_networks=(), jwt_secret=secret))
     kito = (await seed(db_url, media_root))["kito"]
-    token = jwt.encode({"sub": "ayaka", "aud": "anime-studio", "exp": int(time.time()) + 600}, secret,
-                       algorithm="HS256")
+    token = token_user(secret)
 
     with serve_api(app) as base_url:
         async with async_playwright() as pw:

@@ -9,16 +9,22 @@ from __future__ import annotations
 from PIL import Image
 
 from tests.api_server import serve_with_env
-from tests.browser import async_playwright, launch_chromium
-from tests.test_episode_media_api import EPISODE, seed
+from tests.browser import async_playwright, launch_chromium, token_user
+from tests.test_episode_media_api import seed
 
 
-async def test_studio_page_plays_the_episode_and_rerenders_a_shot(studio_env, db, db_url, tmp_path, monkeypatch):
+async def seed_with_keyframe(db, studio_env, tmp_path) -> int:
+    """The episode of tests/test_episode_media_api.py, its first shot with a 160x90 keyframe; the shot count."""
     shots = await seed(db, studio_env, tmp_path)
     frame = studio_env / "media" / "shots" / "lamp-goes-out" / "k1.png"
     frame.parent.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", (160, 90), (200, 120, 40)).save(frame)
     await db.execute("UPDATE shots SET keyframe_path = $1 WHERE position = 1", str(frame.relative_to(studio_env / "media")))
+    return shots
+
+
+async def test_studio_page_plays_the_episode_and_rerenders_a_shot(studio_env, db, db_url, tmp_path, monkeypatch):
+    shots = await seed_with_keyframe(db, studio_env, tmp_path)
     second = await db.fetchval("SELECT shot_key FROM shots WHERE position = 2")
     await db.execute("UPDATE shots SET input_hash = 'abc', status = 'rendered' WHERE position = 2")
 
@@ -69,23 +75,16 @@ async def test_a_token_user_plays_the_episode_and_sees_the_shot_frames(studio_en
     """Outside the trusted networks every call, frame, video and subtitle file the page asks for carries
     the token handed over in the fragment (a <video> cannot send it: the page fetches the files)."""
     import secrets
-    import time
 
-    import jwt
     from playwright.async_api import expect
 
     from studio.settings import settings_for
     from tests.api_server import serve_api
     from tests.review_seed import review_app
 
-    shots = await seed(db, studio_env, tmp_path)
-    frame = studio_env / "media" / "shots" / "lamp-goes-out" / "k1.png"
-    frame.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("RGB", (160, 90), (200, 120, 40)).save(frame)
-    await db.execute("UPDATE shots SET keyframe_path = $1 WHERE position = 1", str(frame.relative_to(studio_env / "media")))
+    shots = await seed_with_keyframe(db, studio_env, tmp_path)
     secret = secrets.token_urlsafe(32)
-    token = jwt.encode({"sub": "ayaka", "aud": "anime-studio", "exp": int(time.time()) + 600}, secret,
-                       algorithm="HS256")
+    token = token_user(secret)
     app = review_app(db_url, studio_env, settings_for(api_trusted_networks=(), jwt_secret=secret))
     with serve_api(app) as url:
         async with async_playwright() as pw:

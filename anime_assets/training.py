@@ -16,7 +16,7 @@ from studio.datasets import repository as dataset_repo
 from studio.domain.readiness import dataset_readiness
 from studio.training import repository
 from studio.training.checkpoint import plan_training, review_and_record
-from studio.training.dataset import DatasetProblem, dataset_hash, snapshot_inputs, write_snapshot
+from studio.training.dataset import DatasetProblem, snapshot_inputs, write_snapshot
 from studio.training.vision_captions import caption_with_vision
 
 

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import time
 
-import pytest
 
 from tests.service_processes import (
     REPO, free_port, fresh_env, postmaster_pid, processes_mentioning, session_processes, wait_for_http,

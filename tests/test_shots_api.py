@@ -76,6 +76,15 @@ def test_bad_edits_name_the_field_and_unknown_shots_are_404(api):
     assert api.get("/api/scenes/nowhere/render-status").status_code == 404
 
 
+def test_null_clears_only_what_may_be_empty(api):
+    key = api.get(f"/api/scenes/{SCENE}/render-status").json()["shots"][0]["key"]
+    for field in ("motion_prompt", "shot_type", "cut", "duration_s", "dialogue", "first_frame"):
+        bad = api.patch(f"/api/scenes/{SCENE}/shots/{key}/render", json={field: None})
+        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == field, (field, bad.text)
+    cleared = api.patch(f"/api/scenes/{SCENE}/shots/{key}/render", json={"seed": None, "keyframe_image_id": None})
+    assert cleared.status_code == 200, cleared.text
+
+
 def test_clip_supports_range_requests_and_frames_are_served(api):
     key = api.get(f"/api/scenes/{SCENE}/render-status").json()["shots"][1]["key"]
     whole = api.get(f"/api/scenes/{SCENE}/shots/{key}/clip")

@@ -12,7 +12,7 @@ GET  /api/scenes/{scene}/shots/{key}/frames/{which}      keyframe | start | last
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import Body, HTTPException
 from fastapi.responses import FileResponse
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import AppSettings, Connection, MediaRoot
 from api.openapi import file_answer
 from api.schemas.bounds import EXACT_INT_MAX, DbId, JsonObject, ProposalId
+from api.schemas.story import patch_model
 from api.routers.story_routing import story_router
 from studio.clients.ollama import OllamaError, OllamaTimeout, OllamaUnreachable
 from studio.domain.motion_presets import MOTION_PRESETS
@@ -48,16 +49,18 @@ class DialogueLine(BaseModel):
     line: str = Field(min_length=1)
 
 
-class ShotRenderEdit(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    shot_type: Literal[tuple(MOTION_PRESETS)] | None = None  # type: ignore[valid-type]
-    motion_prompt: str | None = None
-    first_frame: str | None = None
-    cut: bool | None = None
-    seed: int | None = Field(None, ge=0, le=EXACT_INT_MAX)
-    keyframe_image_id: DbId | None = None
-    duration_s: float | None = Field(None, ge=MIN_SHOT_S, le=MAX_SHOT_S)
-    dialogue: list[DialogueLine] | None = None
+# Omitted fields stay as they are; null only where the column takes it (seed: the default one again,
+# keyframe_image_id: no picked image).
+ShotRenderEdit = patch_model("ShotRenderEdit", {
+    "shot_type": Literal[tuple(MOTION_PRESETS)],  # type: ignore[valid-type]
+    "motion_prompt": str,
+    "first_frame": str,
+    "cut": bool,
+    "seed": Annotated[int, Field(ge=0, le=EXACT_INT_MAX)] | None,
+    "keyframe_image_id": DbId | None,
+    "duration_s": Annotated[float, Field(ge=MIN_SHOT_S, le=MAX_SHOT_S)],
+    "dialogue": list[DialogueLine],
+})
 
 
 def _renderer(settings):

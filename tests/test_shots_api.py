@@ -81,6 +81,9 @@ def test_null_clears_only_what_may_be_empty(api):
     for field in ("motion_prompt", "shot_type", "cut", "duration_s", "dialogue", "first_frame"):
         bad = api.patch(f"/api/scenes/{SCENE}/shots/{key}/render", json={field: None})
         assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == field, (field, bad.text)
+    for field in ("seed", "keyframe_image_id"):  # a boolean is not a number, even where pydantic would take it
+        bad = api.patch(f"/api/scenes/{SCENE}/shots/{key}/render", json={field: False})
+        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == field, (field, bad.text)
     cleared = api.patch(f"/api/scenes/{SCENE}/shots/{key}/render", json={"seed": None, "keyframe_image_id": None})
     assert cleared.status_code == 200, cleared.text
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppSettings, Connection, MediaRoot
 from api.openapi import file_answer
-from api.schemas.bounds import EXACT_INT_MAX, DbId, JsonObject, ProposalId
+from api.schemas.bounds import EXACT_INT_MAX, DbId, JsonObject, ProposalId, WholeNumber
 from api.schemas.story import patch_model
 from api.routers.story_routing import story_router
 from studio.clients.ollama import OllamaError, OllamaTimeout, OllamaUnreachable
@@ -56,7 +56,7 @@ ShotRenderEdit = patch_model("ShotRenderEdit", {
     "motion_prompt": str,
     "first_frame": str,
     "cut": bool,
-    "seed": Annotated[int, Field(ge=0, le=EXACT_INT_MAX)] | None,
+    "seed": Annotated[WholeNumber, Field(ge=0, le=EXACT_INT_MAX)] | None,
     "keyframe_image_id": DbId | None,
     "duration_s": Annotated[float, Field(ge=MIN_SHOT_S, le=MAX_SHOT_S)],
     "dialogue": list[DialogueLine],

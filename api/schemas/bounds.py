@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 from studio.review.media_files import THUMB_SIZES
 from studio.spec.models import TEXT_MAX  # the one text bound, also the spec's
@@ -27,7 +27,17 @@ INT32_MIN, INT32_MAX = -2**31, 2**31 - 1
 REAL_MIN_POSITIVE = 1e-6
 REAL_MAX = 3.0e38
 
-DbId = Annotated[int, Field(ge=1, le=EXACT_INT_MAX)]  # bigint identity columns
+
+
+def _refuse_bool(value: Any) -> Any:
+    # pydantic's lax int takes true as 1; JSON Schema's integer does not (538.0 it does, so not strict).
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a number")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_refuse_bool)]
+DbId = Annotated[WholeNumber, Field(ge=1, le=EXACT_INT_MAX)]  # bigint identity columns
 Int32 = Annotated[int, Field(ge=INT32_MIN, le=INT32_MAX)]  # integer columns
 Position = Annotated[int, Field(ge=1, le=INT32_MAX)]
 PositiveReal = Annotated[float, Field(ge=REAL_MIN_POSITIVE, le=REAL_MAX, allow_inf_nan=False)]

@@ -20,8 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppSettings, Connection, MediaRoot
 from api.openapi import file_answer
-from api.schemas.bounds import EXACT_INT_MAX, DbId, JsonObject, ProposalId, WholeNumber
-from api.schemas.story import patch_model
+from api.schemas.bounds import EXACT_INT_MAX, DbId, JsonObject, ProposalId, NOT_A_BOOL
 from api.routers.story_routing import story_router
 from studio.clients.ollama import OllamaError, OllamaTimeout, OllamaUnreachable
 from studio.domain.motion_presets import MOTION_PRESETS
@@ -49,18 +48,21 @@ class DialogueLine(BaseModel):
     line: str = Field(min_length=1)
 
 
-# Omitted fields stay as they are; null only where the column takes it (seed: the default one again,
-# keyframe_image_id: no picked image).
-ShotRenderEdit = patch_model("ShotRenderEdit", {
-    "shot_type": Literal[tuple(MOTION_PRESETS)],  # type: ignore[valid-type]
-    "motion_prompt": str,
-    "first_frame": str,
-    "cut": bool,
-    "seed": Annotated[WholeNumber, Field(ge=0, le=EXACT_INT_MAX)] | None,
-    "keyframe_image_id": DbId | None,
-    "duration_s": Annotated[float, Field(ge=MIN_SHOT_S, le=MAX_SHOT_S)],
-    "dialogue": list[DialogueLine],
-})
+class ShotRenderEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    shot_type: Literal[tuple(MOTION_PRESETS)] | None = None  # type: ignore[valid-type]
+    motion_prompt: str | None = None
+    first_frame: str | None = None
+    cut: bool | None = None
+    seed: Annotated[int, Field(ge=0, le=EXACT_INT_MAX), NOT_A_BOOL] | None = None
+    keyframe_image_id: DbId | None = None
+    duration_s: float | None = Field(None, ge=MIN_SHOT_S, le=MAX_SHOT_S)
+    dialogue: list[DialogueLine] | None = None
+
+
+# Null clears a seed (the default one again) or a picked keyframe; for a field that cannot be empty it
+# means "as it is", like leaving the field out.
+CLEARABLE = ("seed", "keyframe_image_id")
 
 
 def _renderer(settings):
@@ -113,7 +115,8 @@ async def render_status(conn: Connection, settings: AppSettings, media_root: Med
 @router.patch("/scenes/{scene}/shots/{key}/render")
 async def edit_shot(conn: Connection, settings: AppSettings, media_root: MediaRoot, scene: str, key: str,
                     body: ShotRenderEdit) -> dict:
-    changes = body.model_dump(exclude_unset=True)
+    changes = {field: value for field, value in body.model_dump(exclude_unset=True).items()
+               if value is not None or field in CLEARABLE}
     await shot_status.edit_shot(conn, scene, key, changes)
     return await shot_status.render_status(conn, scene, _renderer(settings), media_root)
 

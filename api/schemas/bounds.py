@@ -36,8 +36,9 @@ def _refuse_bool(value: Any) -> Any:
     return value
 
 
-WholeNumber = Annotated[int, BeforeValidator(_refuse_bool)]
-DbId = Annotated[WholeNumber, Field(ge=1, le=EXACT_INT_MAX)]  # bigint identity columns
+# Goes after the Field of an int: in front of it, the bounds would leave the JSON schema.
+NOT_A_BOOL = BeforeValidator(_refuse_bool)
+DbId = Annotated[int, Field(ge=1, le=EXACT_INT_MAX), NOT_A_BOOL]  # bigint identity columns
 Int32 = Annotated[int, Field(ge=INT32_MIN, le=INT32_MAX)]  # integer columns
 Position = Annotated[int, Field(ge=1, le=INT32_MAX)]
 PositiveReal = Annotated[float, Field(ge=REAL_MIN_POSITIVE, le=REAL_MAX, allow_inf_nan=False)]

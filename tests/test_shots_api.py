@@ -83,8 +83,9 @@ def test_null_clears_only_what_may_be_empty(api):
     kept = api.patch(f"/api/scenes/{SCENE}/shots/{key}/render", json={field: None for field in fields})
     assert kept.status_code == 200, kept.text
     assert kept.json()["shots"][0]["duration_s"] == shot["duration_s"]  # null left it as it was
-    for field in ("seed", "keyframe_image_id"):  # a boolean is not a number, even where pydantic would take it
-        bad = api.patch(f"/api/scenes/{SCENE}/shots/{key}/render", json={field: False})
+    # A boolean is not a number and a number not a boolean, even where pydantic's lax mode would take them.
+    for field, value in (("seed", False), ("keyframe_image_id", True), ("cut", 0)):
+        bad = api.patch(f"/api/scenes/{SCENE}/shots/{key}/render", json={field: value})
         assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == field, (field, bad.text)
     cleared = api.patch(f"/api/scenes/{SCENE}/shots/{key}/render", json={"seed": None, "keyframe_image_id": None})
     assert cleared.status_code == 200, cleared.text

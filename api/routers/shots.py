@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from fastapi import Body, HTTPException
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from api.deps import AppSettings, Connection, MediaRoot
 from api.openapi import file_answer
@@ -53,7 +53,7 @@ class ShotRenderEdit(BaseModel):
     shot_type: Literal[tuple(MOTION_PRESETS)] | None = None  # type: ignore[valid-type]
     motion_prompt: str | None = None
     first_frame: str | None = None
-    cut: bool | None = None
+    cut: StrictBool | None = None  # 0 and 1 are not booleans in the schema
     seed: Annotated[int, Field(ge=0, le=EXACT_INT_MAX), NOT_A_BOOL] | None = None
     keyframe_image_id: DbId | None = None
     duration_s: float | None = Field(None, ge=MIN_SHOT_S, le=MAX_SHOT_S)

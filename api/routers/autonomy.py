@@ -10,10 +10,10 @@ import random
 from datetime import datetime, timezone
 import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import get_pool
-from api.schemas.bounds import EXACT_INT_MAX, JsonInteger, JsonNumber
+from api.schemas.bounds import EXACT_INT_MAX, Boolean, JsonInteger, JsonNumber
 from studio.autonomy import decisions as control
 from studio.autonomy.drift_status import drift_of
 from studio.autonomy.facts import read_facts
@@ -27,7 +27,7 @@ router = APIRouter(prefix="/api/autonomy", tags=["autonomy"])
 
 class LearningUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    learning_enabled: StrictBool | None = None
+    learning_enabled: Boolean | None = None
     pins: dict[str, str | JsonInteger | JsonNumber] | None = None
 
 

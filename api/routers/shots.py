@@ -12,15 +12,15 @@ GET  /api/scenes/{scene}/shots/{key}/frames/{which}      keyframe | start | last
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from fastapi import Body, HTTPException
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppSettings, Connection, MediaRoot
 from api.openapi import file_answer
-from api.schemas.bounds import EXACT_INT_MAX, DbId, JsonObject, ProposalId, NOT_A_BOOL
+from api.schemas.bounds import EXACT_INT_MAX, Boolean, DbId, Integer, JsonObject, Number, ProposalId
 from api.routers.story_routing import story_router
 from studio.clients.ollama import OllamaError, OllamaTimeout, OllamaUnreachable
 from studio.domain.motion_presets import MOTION_PRESETS
@@ -34,7 +34,7 @@ router = story_router("shots")
 
 class ProposalRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    scenes: int = Field(2, ge=1, le=12)
+    scenes: Integer(ge=1, le=12) = 2
 
 
 class AcceptRequest(BaseModel):
@@ -53,10 +53,10 @@ class ShotRenderEdit(BaseModel):
     shot_type: Literal[tuple(MOTION_PRESETS)] | None = None  # type: ignore[valid-type]
     motion_prompt: str | None = None
     first_frame: str | None = None
-    cut: StrictBool | None = None  # 0 and 1 are not booleans in the schema
-    seed: Annotated[int, Field(ge=0, le=EXACT_INT_MAX), NOT_A_BOOL] | None = None
+    cut: Boolean | None = None
+    seed: Integer(ge=0, le=EXACT_INT_MAX) | None = None
     keyframe_image_id: DbId | None = None
-    duration_s: float | None = Field(None, ge=MIN_SHOT_S, le=MAX_SHOT_S)
+    duration_s: Number(ge=MIN_SHOT_S, le=MAX_SHOT_S) | None = None
     dialogue: list[DialogueLine] | None = None
 
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from api.deps import Connection, MediaRoot
 from api.openapi import file_answer
-from api.schemas.bounds import INT32_MAX
+from api.schemas.bounds import INT32_MAX, Integer
 from studio.datasets.repository import load_character
 from studio.domain.readiness import dataset_readiness
 from studio.training import repository
@@ -31,7 +31,7 @@ router = APIRouter(prefix="/api/training", tags=["training"],
 
 class ActiveChoice(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=1, le=INT32_MAX)
+    version: Integer(ge=1, le=INT32_MAX)
 
 
 def _runs(request: Request) -> TrainingRuns:

@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from studio.review.media_files import THUMB_SIZES
+from studio.spec.json_types import Boolean, Integer, Number  # Boolean too: the routers take all three from here
 from studio.spec.models import TEXT_MAX  # the one text bound, also the spec's
 
 # What the documents declare for a bigint, and the bound of numbers in free-form JSON: the largest
@@ -29,19 +30,12 @@ REAL_MAX = 3.0e38
 
 
 
-def _refuse_bool(value: Any) -> Any:
-    # pydantic's lax int takes true as 1; JSON Schema's integer does not (538.0 it does, so not strict).
-    if isinstance(value, bool):
-        raise ValueError("a boolean is not a number")
-    return value
-
-
-# Goes after the Field of an int: in front of it, the bounds would leave the JSON schema.
-NOT_A_BOOL = BeforeValidator(_refuse_bool)
-DbId = Annotated[int, Field(ge=1, le=EXACT_INT_MAX), NOT_A_BOOL]  # bigint identity columns
-Int32 = Annotated[int, Field(ge=INT32_MIN, le=INT32_MAX)]  # integer columns
-Position = Annotated[int, Field(ge=1, le=INT32_MAX)]
-PositiveReal = Annotated[float, Field(ge=REAL_MIN_POSITIVE, le=REAL_MAX, allow_inf_nan=False)]
+# Request bodies take numbers and booleans exactly as their JSON schema reads them (no lax coercion):
+# studio/spec/json_types.py says why, and why bounds are arguments of the type.
+DbId = Integer(ge=1, le=EXACT_INT_MAX)  # bigint identity columns
+Int32 = Integer(ge=INT32_MIN, le=INT32_MAX)  # integer columns
+Position = Integer(ge=1, le=INT32_MAX)
+PositiveReal = Number(ge=REAL_MIN_POSITIVE, le=REAL_MAX)
 BoundedText = Annotated[str, Field(max_length=TEXT_MAX)]
 
 ImageId = Annotated[int, Path(ge=1, le=EXACT_INT_MAX, description="image id")]
@@ -49,8 +43,8 @@ ShotId = Annotated[int, Path(ge=1, le=EXACT_INT_MAX, description="shot id")]
 ProposalId = Annotated[int, Path(ge=1, le=EXACT_INT_MAX, description="scene proposal id")]
 
 # Numbers in free-form JSON (run config, edited breakdowns, learning pins).
-JsonInteger = Annotated[int, Field(ge=-EXACT_INT_MAX, le=EXACT_INT_MAX)]
-JsonNumber = Annotated[float, Field(ge=-EXACT_INT_MAX, le=EXACT_INT_MAX, allow_inf_nan=False)]
+JsonInteger = Integer(ge=-EXACT_INT_MAX, le=EXACT_INT_MAX)
+JsonNumber = Number(ge=-EXACT_INT_MAX, le=EXACT_INT_MAX)
 _JSON_VALUE = "#/components/schemas/JsonValue"
 # A free-form JSON value whose numbers stay within ±EXACT_INT_MAX (api/openapi.py declares it).
 JSON_VALUE_SCHEMA = {"anyOf": [

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from studio.domain.replenishment import Thresholds
+from studio.spec.json_types import Boolean, Integer, Number
 
 FIELDS = tuple(f.name for f in fields(Thresholds))
 INT_MAX = 2**31 - 1  # integer columns: a larger number would be a database error, not a clear refusal
@@ -20,31 +21,22 @@ class ThresholdChanges(BaseModel):
     """Some thresholds of a project, each checked against what its column holds; None keeps the current value."""
 
     model_config = ConfigDict(extra="forbid")
-    enabled: StrictBool | None = None
-    batch_size: int | None = Field(None, ge=1, le=64, description="images per requested batch")
-    cooldown_seconds: int | None = Field(None, ge=0, le=INT_MAX,
-                                         description="seconds between two batches of a character")
-    daily_batch_limit: int | None = Field(None, ge=0, le=INT_MAX, description="batches per character per UTC day")
-    daily_gpu_seconds: StrictFloat | None = Field(None, ge=0, le=1e9, description="GPU seconds per project per UTC day")
-    pending_buffer: int | None = Field(None, ge=0, le=INT_MAX,
-                                       description="images waiting for a person before generation waits")
-    pause_after_auto_rejects: int | None = Field(None, ge=1, le=INT_MAX,
-                                                 description="auto-rejects in a row that pause a character")
-    learning_enabled: StrictBool | None = None
-    drift_window: int | None = Field(None, ge=5, le=10_000, description="latest decided images the drift test reads")
+    enabled: Boolean | None = None
+    batch_size: Integer(ge=1, le=64) | None = Field(None, description="images per requested batch")
+    cooldown_seconds: Integer(ge=0, le=INT_MAX) | None = Field(
+        None, description="seconds between two batches of a character")
+    daily_batch_limit: Integer(ge=0, le=INT_MAX) | None = Field(None, description="batches per character per UTC day")
+    daily_gpu_seconds: Number(ge=0, le=1e9) | None = Field(None, description="GPU seconds per project per UTC day")
+    pending_buffer: Integer(ge=0, le=INT_MAX) | None = Field(
+        None, description="images waiting for a person before generation waits")
+    pause_after_auto_rejects: Integer(ge=1, le=INT_MAX) | None = Field(
+        None, description="auto-rejects in a row that pause a character")
+    learning_enabled: Boolean | None = None
+    drift_window: Integer(ge=5, le=10_000) | None = Field(None, description="latest decided images the drift test reads")
     # A real column keeps ~7 digits: an alpha nearer 0 or 1 would be stored as 0 or 1, which it refuses.
-    drift_alpha: StrictFloat | None = Field(None, ge=1e-6, le=0.999999, description="significance level of the drift test")
-    request_ttl_seconds: int | None = Field(None, ge=0, le=INT_MAX,
-                                            description="how long an unlaunched request is re-issued")
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _integers_as_json_schema_says(cls, value, info):
-        # 538.0 is an integer, true is not: pydantic's lax int would take true as 1, its strict int
-        # would refuse 538.0.
-        if isinstance(value, bool) and cls.model_fields[info.field_name].annotation == int | None:
-            raise ValueError("a boolean is not a number")
-        return value
+    drift_alpha: Number(ge=1e-6, le=0.999999) | None = Field(None, description="significance level of the drift test")
+    request_ttl_seconds: Integer(ge=0, le=INT_MAX) | None = Field(
+        None, description="how long an unlaunched request is re-issued")
 
     def changes(self) -> dict:
         return self.model_dump(exclude_none=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat
+from pydantic import BaseModel, ConfigDict, Field
 
 from studio.autonomy.settings import ThresholdChanges
 from studio.domain.appearance import Appearance
 from studio.domain.shot_keys import SHOT_KEY_PATTERN
+from studio.spec.json_types import Integer, Number
 
 Slug = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="lowercase letters, digits and dashes")
 # Not blank once stripped: the pattern says so in the JSON schema, for clients that do not strip
@@ -23,7 +24,8 @@ TEXT_MAX = 20_000
 
 
 class _Strict(BaseModel):
-    # Numbers are StrictFloat: a JSON true is not a LoRA strength of 1.0.
+    # Numbers are Integer() and Number() (studio/spec/json_types.py): a JSON true is not a LoRA strength
+    # of 1.0, nor "25" a number of steps; the spec's JSON schema is the API's too.
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=TEXT_MAX)
 
 
@@ -36,14 +38,14 @@ class ProjectSpec(_Strict):
 
 class LoraSpec(_Strict):
     name: str = Text
-    strength: StrictFloat = Field(1.0, ge=0.0, le=2.0)
+    strength: Number(ge=0.0, le=2.0) = 1.0
 
 
 # Values learning may use, within what the style's own fields accept; the JSON schema states them.
-CfgValue = Annotated[StrictFloat, Field(ge=0.01, le=30)]
-StepsValue = Annotated[int, Field(ge=1, le=150)]
-WeightValue = Annotated[StrictFloat, Field(ge=0, le=2)]
-Side = Annotated[int, Field(ge=64, le=4096, multiple_of=8)]
+CfgValue = Number(ge=0.01, le=30)
+StepsValue = Integer(ge=1, le=150)
+WeightValue = Number(ge=0, le=2)
+Side = Integer(ge=64, le=4096, multiple_of=8)
 
 
 class SizeSpec(_Strict):
@@ -56,13 +58,13 @@ class LearningBoundsSpec(_Strict):
     taken around the style's own value. A range is two values in either order."""
 
     cfg: list[CfgValue] | None = Field(None, min_length=2, max_length=2, description="cfg range: two values in either order, each within 0.01 and 30")
-    cfg_step: StrictFloat | None = Field(None, ge=0.1, le=10, description="cfg grid step (default 1)")
+    cfg_step: Number(ge=0.1, le=10) | None = Field(None, description="cfg grid step (default 1)")
     steps: list[StepsValue] | None = Field(None, min_length=2, max_length=2, description="sampling steps range: two values in either order, each within 1 and 150")
-    steps_step: int | None = Field(None, ge=1, le=50, description="steps grid step (default 5)")
+    steps_step: Integer(ge=1, le=50) | None = Field(None, description="steps grid step (default 5)")
     ipadapter_weight: list[WeightValue] | None = Field(None, min_length=2, max_length=2,
                                                        description="IP-Adapter weight range: two values in either order, each within 0 and 2")
-    ipadapter_step: StrictFloat | None = Field(None, ge=0.05, le=1,
-                                               description="IP-Adapter weight grid step (default 0.1)")
+    ipadapter_step: Number(ge=0.05, le=1) | None = Field(None,
+                                                         description="IP-Adapter weight grid step (default 0.1)")
     samplers: list[str] | None = Field(None, min_length=1, description="samplers learning may try")
     schedulers: list[str] | None = Field(None, min_length=1, description="schedulers learning may try")
     checkpoints: list[str] | None = Field(None, min_length=1, description="other checkpoints learning may try")
@@ -89,12 +91,12 @@ class StyleSpec(_Strict):
     slug: str = Slug
     checkpoint: str = Text
     lora: LoraSpec | None = None
-    cfg: StrictFloat = Field(7.0, ge=0.01, le=30)  # a real column: a tinier value would be stored as 0
-    steps: int = Field(25, ge=1, le=150)
+    cfg: Number(ge=0.01, le=30) = 7.0  # a real column: a tinier value would be stored as 0
+    steps: Integer(ge=1, le=150) = 25
     sampler: str = "euler"
     scheduler: str = "normal"
-    width: int = Field(768, ge=64, le=4096, multiple_of=8)
-    height: int = Field(768, ge=64, le=4096, multiple_of=8)
+    width: Side = 768
+    height: Side = 768
     positive_template: str = "{prompt}"
     negative_template: str = ""
     learning_bounds: LearningBoundsSpec | None = Field(
@@ -105,11 +107,11 @@ class VoiceSpec(_Strict):
     """How a character sounds (studio/domain/voices.py); what is left out is derived from its slug."""
 
     voice: str | None = None
-    length_scale: StrictFloat | None = Field(None, gt=0.3, le=3.0)
-    noise_scale: StrictFloat | None = Field(None, ge=0, le=2.0)
-    noise_w: StrictFloat | None = Field(None, ge=0, le=2.0)
-    pitch_semitones: StrictFloat | None = Field(None, ge=-12, le=12)
-    speed: StrictFloat | None = Field(None, ge=0.25, le=4.0)
+    length_scale: Number(gt=0.3, le=3.0) | None = None
+    noise_scale: Number(ge=0, le=2.0) | None = None
+    noise_w: Number(ge=0, le=2.0) | None = None
+    pitch_semitones: Number(ge=-12, le=12) | None = None
+    speed: Number(ge=0.25, le=4.0) | None = None
     model: str | None = None
 
 
@@ -118,7 +120,7 @@ class CharacterSpec(_Strict):
     name: str = Text
     design_prompt: str = Text
     appearance: Appearance = Field(default_factory=Appearance)
-    target_images: int = Field(20, ge=0, le=10_000)
+    target_images: Integer(ge=0, le=10_000) = 20
     reference_images: list[str] = Field(default_factory=list)
     voice: VoiceSpec | None = None
 
@@ -150,7 +152,7 @@ class ShotSpec(_Strict):
     key: str | None = Field(None, pattern=SHOT_KEY_PATTERN, description="lowercase letters, digits and dashes")
     description: str = Text
     camera: str = ""
-    duration_s: StrictFloat = Field(3.0, ge=0.01, le=120)  # real, CHECK > 0: a tinier value rounds to 0
+    duration_s: Number(ge=0.01, le=120) = 3.0  # real, CHECK > 0: a tinier value rounds to 0
     characters: list[str] = Field(default_factory=list)
     dialogue: list[DialogueLine] = Field(default_factory=list)
 
@@ -169,13 +171,13 @@ class SceneSpec(_Strict):
 class EpisodeSceneSpec(_Strict):
     scene: str = Slug
     transition: Literal["cut", "fade", "dissolve", "wipe"] = "cut"
-    transition_s: StrictFloat = Field(0.0, ge=0, le=10)
+    transition_s: Number(ge=0, le=10) = 0.0
 
 
 class EpisodeSpec(_Strict):
     slug: str = Slug
-    number: int = Field(ge=1, le=2**31 - 1)  # integer column
-    season: int = Field(1, ge=1, le=2**31 - 1)
+    number: Integer(ge=1, le=2**31 - 1)  # integer column
+    season: Integer(ge=1, le=2**31 - 1) = 1
     title: str = Text
     synopsis: str = ""
     scenes: list[EpisodeSceneSpec] = Field(min_length=1)

@@ -152,9 +152,19 @@ def _type_text(annotation) -> str:
     return {str: "text", int: "integer", float: "number", bool: "true/false"}.get(annotation, str(annotation))
 
 
+def _optional_metadata(annotation) -> list:
+    """The constraints of an optional field's type (`Integer(ge=1) | None`), which stay inside the union."""
+    if get_origin(annotation) not in (typing.Union, types.UnionType):
+        return []
+    inner = [a for a in get_args(annotation) if a is not type(None)]
+    if len(inner) != 1 or get_origin(inner[0]) is not typing.Annotated:
+        return []
+    return [m for item in get_args(inner[0])[1:] for m in (item.metadata if isinstance(item, FieldInfo) else [item])]
+
+
 def _bounds_text(info: FieldInfo, annotation) -> str:
     parts = []
-    for item in info.metadata:
+    for item in [*info.metadata, *_optional_metadata(annotation)]:
         for kind, template, attribute in _BOUND_TEXT:
             if isinstance(item, kind):
                 parts.append(template.format(getattr(item, attribute)))

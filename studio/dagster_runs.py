@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import time
 
-import httpx
-
 from studio.dagster_queries import DAEMON_HEALTH_QUERY, JOB_LOCATIONS_QUERY, RUNS_QUERY
 
 IMPLICIT_ASSET_JOB = "__ASSET_JOB"
@@ -118,11 +116,16 @@ class DagsterRuns:
     def __init__(self, graphql_url: str, *, timeout_s: float = 10.0, connect_timeout_s: float = 2.0):
         self.graphql_url = graphql_url
         # Connecting fails fast when the webserver is down; a launch itself may take seconds.
-        self._timeout = httpx.Timeout(timeout_s, connect=connect_timeout_s)
+        self._timeout_s, self._connect_timeout_s = timeout_s, connect_timeout_s
 
     async def _query(self, query: str, variables: dict) -> dict:
+        # Imported here: the review service imports this module for its errors, and httpx with its
+        # command-line extras cost ~50 ms at every start.
+        import httpx
+
+        timeout = httpx.Timeout(self._timeout_s, connect=self._connect_timeout_s)
         try:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
+            async with httpx.AsyncClient(timeout=timeout) as client:
                 response = await client.post(self.graphql_url, json={"query": query, "variables": variables})
         except httpx.HTTPError as exc:
             raise DagsterUnreachable(

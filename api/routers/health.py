@@ -19,13 +19,11 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 import asyncpg
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import AppSettings, Echo, Pool
 from api.routers.episode_media import jellyfin_probe
-from studio.clients.comfyui import ComfyUIClient
 from studio.clients.echo import EchoClient
 from studio.clients.ollama import OllamaClient
 from studio.settings import Settings
@@ -61,6 +59,9 @@ def _comfyui_server(url: str, stats: dict) -> dict:
 async def _comfyui(urls: tuple[str, ...]) -> list[dict]:
     if not urls:
         return []
+    # Imported when probed (live mode only): httpx and websockets are not part of the service's start.
+    from studio.clients.comfyui import ComfyUIClient
+
     resource = ComfyUIClient(list(urls), connect_timeout_s=PROBE_TIMEOUT_S)
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_S + 0.5):
@@ -146,6 +147,8 @@ async def _ollama_probe(pool: asyncpg.Pool, settings: Settings) -> dict:
 
 
 async def _dagster_webserver_probe(pool: asyncpg.Pool, settings: Settings) -> dict:
+    import httpx  # when probed, not at start-up (studio/clients/http.py says why)
+
     base = settings.dagster_graphql_url.removesuffix("/graphql")
     try:
         async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_S) as client:

@@ -15,10 +15,13 @@ with `model`, and prompt enhancement becomes a chat with a fixed instruction.
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
 
 from studio.clients.http import http_client
 from studio.clients.ollama import OllamaClient, OllamaError
+
+if TYPE_CHECKING:
+    import httpx  # imported where a call is made (studio/clients/http.py says why)
 
 ENHANCE_INSTRUCTION = (
     "You improve image-generation prompts for an anime production. Rewrite the prompt so it is more "
@@ -64,6 +67,8 @@ class EchoClient:
         return OllamaClient(self.ollama_url, text_model=self.model, timeout_s=self.timeout_s)
 
     async def _post_echo(self, path: str, body: dict, answer_field: str) -> str:
+        import httpx
+
         timeout = httpx.Timeout(self.timeout_s, connect=self.connect_timeout_s)
         async with http_client(self.url, timeout) as client:
             try:
@@ -110,6 +115,8 @@ class EchoClient:
 
     async def healthy(self, timeout_s: float = 1.5) -> bool:
         """Whether Echo answers its health route; False when not configured."""
+        import httpx
+
         if not self.configured:
             return False
         try:

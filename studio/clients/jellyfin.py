@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Sequence
-
-import httpx
+from typing import TYPE_CHECKING, Sequence
 
 from studio.clients.http import http_client
+
+if TYPE_CHECKING:
+    import httpx  # imported where a call is made (studio/clients/http.py says why)
 
 
 class JellyfinError(RuntimeError):
@@ -81,6 +82,8 @@ class JellyfinClient:
         return {"Authorization": f'MediaBrowser Token="{self._token}"'}
 
     async def _request(self, method: str, path: str, **kwargs) -> httpx.Response:
+        import httpx
+
         try:
             async with http_client(self.url, httpx.Timeout(self.timeout_s, connect=2.0)) as client:
                 response = await client.request(method, path, headers=self._headers(), **kwargs)

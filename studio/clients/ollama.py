@@ -13,10 +13,12 @@ from __future__ import annotations
 import base64
 import contextlib
 from dataclasses import dataclass, field
-
-import httpx
+from typing import TYPE_CHECKING
 
 from studio.clients.http import HttpClients, LoopSessions
+
+if TYPE_CHECKING:
+    import httpx  # imported where a call is made (studio/clients/http.py says why)
 
 NANOSECONDS = 1e9
 
@@ -105,6 +107,8 @@ class OllamaClient:
         return self._sessions.session(lambda: HttpClients(self.timeout_s))
 
     async def _send(self, method: str, path: str, timeout_s: float, **kwargs) -> httpx.Response:
+        import httpx
+
         try:
             async with self.session() as clients:
                 return await clients.get(self.url).request(method, path, timeout=timeout_s, **kwargs)

@@ -17,8 +17,10 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image, PngImagePlugin
+if TYPE_CHECKING:
+    from PIL import Image
 
 ALLOWED_FORMATS = {"PNG": ".png", "JPEG": ".jpg", "WEBP": ".webp"}
 MAX_PIXELS = 40_000_000  # 8k x 5k; generated frames are far smaller
@@ -39,6 +41,10 @@ class CheckedImage:
 
 
 def check_image(data: bytes, *, max_bytes: int, field: str = "file") -> CheckedImage:
+    # Imported when an image comes in: the review service and every user of write_atomically()
+    # import this module, and Pillow cost them ~15 ms at start-up.
+    from PIL import Image
+
     if not data:
         raise UploadRejected(f"{field}: empty upload")
     if len(data) > max_bytes:
@@ -67,6 +73,8 @@ def check_image(data: bytes, *, max_bytes: int, field: str = "file") -> CheckedI
 
 
 def _reencoded(image: Image.Image, fmt: str) -> bytes:
+    from PIL import PngImagePlugin
+
     options: dict = {}
     if icc := image.info.get("icc_profile"):
         options["icc_profile"] = icc

@@ -13,8 +13,6 @@ import threading
 import zlib
 from pathlib import Path
 
-from PIL import Image, ImageOps
-
 from studio.uploads import write_atomically
 
 THUMB_DIR = "thumbs"
@@ -53,6 +51,9 @@ def thumbnail_path(media_root: Path, sha256: str, size: int) -> Path:
 
 
 def _render_thumbnail(source: Path, size: int) -> bytes:
+    # Imported when a thumbnail is first made, not when the review service starts (~15 ms).
+    from PIL import Image, ImageOps
+
     with Image.open(source) as image:
         image = ImageOps.exif_transpose(image)
         image.thumbnail((size, size))

@@ -134,7 +134,7 @@ def authenticate(request: Request, settings: Settings) -> User:
 
 
 async def require_user(request: Request) -> User:
-    """Attached once, to every data router (api/app.py); routes that need the name declare CurrentUser.
+    """The caller, for routes that need the name (`CurrentUser`).
 
     The auth gate (api/middleware/auth_gate.py) has already decided before the body was read and left
     the caller in the request state; deciding here again covers an app built without the gate.

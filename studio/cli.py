@@ -104,7 +104,10 @@ def main(argv: list[str] | None = None) -> int:
             from api.app import create_app
 
             # Our auth decides which proxies to believe; uvicorn must not rewrite the client address first.
-            uvicorn.run(create_app(), host=args.host, port=args.port or settings.api_port, log_level="info", proxy_headers=False)
+            # The access log is the service's own (api/middleware/request_context.py: duration,
+            # principal, request id); uvicorn's would be a second line for every request.
+            uvicorn.run(create_app(), host=args.host, port=args.port or settings.api_port, log_level="info",
+                        proxy_headers=False, access_log=False)
             return 0
         if args.command == "demo":
             from studio.demo import run_demo

@@ -1,6 +1,6 @@
 """A person's decisions on generated images: approve, reject (with reasons), reassign, in bulk.
 
-Every decision is one transaction of three writes: the image row, a `review_feedback` row (what the
+Every decision is one statement of three writes: the image row, a `review_feedback` row (what the
 next generation learns from) and an `image_decided` event (what the sensors react to).
 The image update is conditional on `status = 'pending'`: of two concurrent decisions the second
 waits for the first's row lock, then finds the row no longer pending and changes nothing, so the
@@ -69,39 +69,35 @@ def rejection_categories(categories: list[str] | tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(categories))
 
 
+# The three writes of a decision in one statement: it is atomic on its own (no BEGIN/COMMIT round
+# trips around it) and one round trip instead of three, which is most of what an approval costs.
+# Rows are locked in id order so two overlapping bulk decisions cannot deadlock.
+DECIDE_SQL = """
+WITH locked AS (
+    SELECT id FROM images WHERE id = ANY($1::bigint[]) AND status = 'pending' ORDER BY id FOR UPDATE
+), decided AS (
+    UPDATE images i
+       SET status = $2, decided_by = 'human', reviewer = $3, reviewed_at = now(), updated_at = now()
+      FROM locked
+     WHERE i.id = locked.id AND i.status = 'pending'
+ RETURNING i.id, i.character_id
+), feedback AS (
+    INSERT INTO review_feedback (image_id, character_id, decision, categories, comment, reviewer)
+    SELECT id, character_id, $2, $4, $5, $3 FROM decided
+), events AS (
+    INSERT INTO studio_events (kind, character_id, image_id, payload)
+    SELECT $7::text, character_id, id, $6 FROM decided
+)
+SELECT id FROM decided ORDER BY id
+"""
+
+
 async def _decide(conn: asyncpg.Connection, image_ids: list[int], decision: HumanDecision, reviewer: str,
                   categories: list[str], comment: str, extra_payload: dict | None = None) -> list[int]:
-    """Decide those of `image_ids` still pending, inside the caller's transaction; returns their ids."""
-    # Rows are locked in id order so two overlapping bulk decisions cannot deadlock.
-    rows = await conn.fetch(
-        """WITH locked AS (
-               SELECT id FROM images WHERE id = ANY($1::bigint[]) AND status = 'pending' ORDER BY id FOR UPDATE
-           )
-           UPDATE images i
-              SET status = $2, decided_by = 'human', reviewer = $3, reviewed_at = now(), updated_at = now()
-             FROM locked
-            WHERE i.id = locked.id AND i.status = 'pending'
-        RETURNING i.id, i.character_id""",
-        image_ids, decision, reviewer,
-    )
-    if not rows:
-        return []
-    ids = [r["id"] for r in rows]
-    character_ids = [r["character_id"] for r in rows]
-    await conn.execute(
-        """INSERT INTO review_feedback (image_id, character_id, decision, categories, comment, reviewer)
-           SELECT d.image_id, d.character_id, $3, $4, $5, $6
-             FROM unnest($1::bigint[], $2::bigint[]) AS d(image_id, character_id)""",
-        ids, character_ids, decision, categories, comment, reviewer,
-    )
+    """Decide those of `image_ids` still pending; returns their ids."""
     payload = {"decision": decision, "categories": categories, **(extra_payload or {})}
-    await conn.execute(
-        """INSERT INTO studio_events (kind, character_id, image_id, payload)
-           SELECT $4::text, d.character_id, d.image_id, $3
-             FROM unnest($1::bigint[], $2::bigint[]) AS d(image_id, character_id)""",
-        ids, character_ids, payload, IMAGE_DECIDED,
-    )
-    return ids
+    rows = await conn.fetch(DECIDE_SQL, image_ids, decision, reviewer, categories, comment, payload, IMAGE_DECIDED)
+    return [r["id"] for r in rows]
 
 
 async def _why_not_decided(conn: asyncpg.Connection, image_id: int) -> Exception:
@@ -114,8 +110,7 @@ async def _why_not_decided(conn: asyncpg.Connection, image_id: int) -> Exception
 async def _decide_one(conn_or_pool, image_id: int, decision: HumanDecision, reviewer: str,
                       categories: list[str], comment: str) -> None:
     async with _connection(conn_or_pool) as conn:
-        async with conn.transaction():
-            decided = await _decide(conn, [image_id], decision, reviewer, categories, comment)
+        decided = await _decide(conn, [image_id], decision, reviewer, categories, comment)
         if not decided:
             raise await _why_not_decided(conn, image_id)
 
@@ -157,7 +152,7 @@ async def reassign(conn_or_pool, image_id: int, character_slug: str, reviewer: s
 
 async def decide_many(conn_or_pool, action: Literal["approve", "reject"], image_ids: list[int], reviewer: str,
                       categories: list[str] | None = None, comment: str = "") -> BulkOutcome:
-    """One transaction for the whole batch; images decided meanwhile are conflicts, not failures."""
+    """One statement for the whole batch; images decided meanwhile are conflicts, not failures."""
     if len(image_ids) > MAX_BULK:
         raise InvalidDecision(f"at most {MAX_BULK} images per bulk decision, got {len(image_ids)}")
     if action == "reject":
@@ -166,8 +161,7 @@ async def decide_many(conn_or_pool, action: Literal["approve", "reject"], image_
         decision, categories = "approved", []
     wanted = list(dict.fromkeys(image_ids))
     async with _connection(conn_or_pool) as conn:
-        async with conn.transaction():
-            decided = set(await _decide(conn, wanted, decision, reviewer, categories, comment))
+        decided = set(await _decide(conn, wanted, decision, reviewer, categories, comment))
         rest = [i for i in wanted if i not in decided]
         existing = {r["id"] for r in await conn.fetch("SELECT id FROM images WHERE id = ANY($1::bigint[])", rest)}
     return BulkOutcome(decided=[i for i in wanted if i in decided],

@@ -49,7 +49,7 @@ async def shot_clips(context: dg.AssetExecutionContext, database: StudioDatabase
     """The scene's shots as clips, each continuing from the one before; unchanged shots are kept."""
     renderer = shot_renderer.get_client()
     report = await render_scene(await database.pool(), context.partition_key, renderer, studio.media_root,
-                                log=context.log, run_id=context.run_id)
+                                log=context.log, run_id=context.run.run_id)
     return dg.MaterializeResult(metadata={
         "backend": renderer.backend,
         "rendered": dg.MetadataValue.json(report.rendered),

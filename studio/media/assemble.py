@@ -25,7 +25,7 @@ from studio.domain.episode_timeline import (TRANSITIONS, AssemblePlan, Chapter, 
                                             group_offsets)
 from studio.media.clips import ENCODE_ARGS
 from studio.media.ffmetadata import ffmetadata
-from studio.media.ffmpeg import FfmpegError, MediaInfo, run_ffmpeg
+from studio.media.ffmpeg import FfmpegError, MediaInfo, run_ffmpeg, write_concat_list
 from studio.media.ebur128 import measure_ebur128, parse_ebur128
 from studio.media.loudness_tags import joined_loudness
 from studio.media.loudnorm import (AT_TARGET_LU, TARGET_I, Loudness, LoudnessPlan, applied_normalisation, closer,
@@ -70,10 +70,8 @@ def _concat_input(paths: Sequence[Path], listing: Path, *, same_config: bool) ->
     the demuxer otherwise does so that a file with other parameter sets carries them in-band."""
     if len(paths) == 1:
         return ["-i", str(paths[0])]
-    # The concat list quotes paths; a quote inside one is closed, escaped and reopened.
     options = "".join(f"option {k.lstrip('-')} {v}\n" for k, v in zip(QUICK_PROBE[::2], QUICK_PROBE[1::2]))
-    listing.write_text("".join("file '{}'\n{}".format(str(p.resolve()).replace("'", "'\\''"),
-                                                      options if same_config else "") for p in paths))
+    write_concat_list(paths, listing, options if same_config else "")
     return ["-f", "concat", "-safe", "0", *(["-auto_convert", "0"] if same_config else []), "-i", str(listing)]
 
 

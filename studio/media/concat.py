@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studio.media.clips import ENCODE_ARGS
-from studio.media.ffmpeg import MediaInfo, media_info, run_ffmpeg
+from studio.media.ffmpeg import MediaInfo, media_info, run_ffmpeg, write_concat_list
 from studio.media.streams import stream_duration
 
 
@@ -42,11 +42,6 @@ def _why_normalise(infos: Sequence[MediaInfo], holds: Sequence[float]) -> str:
             return f"clip {n} differs from clip 1 ({info.video} vs {first.video})"
     held = [n for n, h in enumerate(holds, 1) if h > 0]
     return f"shot(s) {', '.join(map(str, held))} hold their last frame" if held else ""
-
-
-def _concat_list(paths: Sequence[Path], listing: Path) -> None:
-    # The concat list quotes paths; a quote inside one is closed, escaped and reopened.
-    listing.write_text("".join("file '{}'\n".format(str(Path(p).resolve()).replace("'", "'\\''")) for p in paths))
 
 
 def _normalised_graph(infos: Sequence[MediaInfo], holds: Sequence[float]) -> str:
@@ -77,7 +72,7 @@ def join_clips(clips: Sequence[Path], out: Path, *, holds: Sequence[float] | Non
         part = Path(tmp) / "joined.mp4"
         if not reason:
             listing = Path(tmp) / "clips.txt"
-            _concat_list(clips, listing)
+            write_concat_list(clips, listing)
             run_ffmpeg(["-f", "concat", "-safe", "0", "-i", listing, "-map", "0:v:0", "-c", "copy",
                         "-movflags", "+faststart", "-y", part])
         else:

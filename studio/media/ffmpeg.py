@@ -61,6 +61,13 @@ def run_ffmpeg(args: Sequence[str], *, timeout_s: float | None = None, check: bo
     return done.stderr
 
 
+def write_concat_list(paths: Sequence[Path], listing: Path, per_file: str = "") -> None:
+    """A list for ffmpeg's concat demuxer; `per_file` (directives such as `option ...` lines) follows each file."""
+    # The list quotes paths; a quote inside one is closed, escaped and reopened.
+    listing.write_text("".join("file '{}'\n{}".format(str(Path(p).resolve()).replace("'", "'\\''"), per_file)
+                               for p in paths))
+
+
 @dataclass(frozen=True)
 class VideoStream:
     codec: str

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import AsyncIterator
 
 import pytest
 
@@ -53,6 +55,17 @@ def async_playwright():
 async def launch_chromium(playwright):
     """A headless system Chromium; close it (or leave the `async with async_playwright()` block) when done."""
     return await playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+
+
+@asynccontextmanager
+async def chromium_page(**options) -> AsyncIterator:
+    """A page of a fresh headless system Chromium (1280x900 unless `viewport` is given), closed after."""
+    async with async_playwright() as playwright:
+        browser = await launch_chromium(playwright)
+        try:
+            yield await browser.new_page(**{"viewport": {"width": 1280, "height": 900}, **options})
+        finally:
+            await browser.close()
 
 
 def token_user(secret: str, sub: str = "ayaka") -> str:

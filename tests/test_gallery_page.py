@@ -17,7 +17,7 @@ import pytest
 from api.app import create_app
 from studio.settings import load_settings, settings_for
 from tests.api_server import serve_api
-from tests.browser import async_playwright, launch_chromium, token_user
+from tests.browser import chromium_page, token_user
 from tests.gallery_seed import BATCH_A, CHECKPOINT, seed_gallery
 from tests.review_seed import review_app, seed_image
 
@@ -54,14 +54,10 @@ async def served(db, db_url, tmp_path):
     world = await seed_gallery(db, home / "media")
     world.media = home / "media"
     with serve_api(review_app(db_url, home)) as base_url:
-        async with async_playwright() as pw:
-            browser = await launch_chromium(pw)
-            try:
-                tab = Browser(await browser.new_page(viewport={"width": 1280, "height": 900}))
-                yield base_url, tab, world
-                assert tab.errors == [] and tab.failed == []
-            finally:
-                await browser.close()
+        async with chromium_page() as page:
+            tab = Browser(page)
+            yield base_url, tab, world
+            assert tab.errors == [] and tab.failed == []
 
 
 def tile_ids(tab: Browser):
@@ -181,20 +177,16 @@ async def test_a_token_user_opens_the_gallery_and_sees_every_image(db, db_url, t
     token = token_user(secret)
     app = review_app(db_url, home, settings_for(api_trusted_networks=(), jwt_secret=secret))
     with serve_api(app) as base_url:
-        async with async_playwright() as pw:
-            browser = await launch_chromium(pw)
-            try:
-                tab = Browser(await browser.new_page(viewport={"width": 1280, "height": 900}))
-                await tab.page.goto(f"{base_url}/gallery?character=mika#token={token}")
-                await expect(tab.page.locator("#grid > li.tile img.thumb")).to_have_count(6)
-                await tab.page.wait_for_function(
-                    "() => [...document.querySelectorAll('#grid img.thumb')]"
-                    ".every(img => img.complete && img.naturalWidth > 0)", timeout=10_000)
-                await tab.page.locator(f'#grid > li.tile[data-id="{world.a[0]}"] button.open').click()
-                await tab.page.wait_for_function(
-                    "() => { const img = document.getElementById('viewer-image');"
-                    " return img.complete && img.naturalWidth === 96; }", timeout=10_000)
-                assert "token" not in tab.page.url
-                assert tab.errors == [] and tab.failed == []
-            finally:
-                await browser.close()
+        async with chromium_page() as page:
+            tab = Browser(page)
+            await tab.page.goto(f"{base_url}/gallery?character=mika#token={token}")
+            await expect(tab.page.locator("#grid > li.tile img.thumb")).to_have_count(6)
+            await tab.page.wait_for_function(
+                "() => [...document.querySelectorAll('#grid img.thumb')]"
+                ".every(img => img.complete && img.naturalWidth > 0)", timeout=10_000)
+            await tab.page.locator(f'#grid > li.tile[data-id="{world.a[0]}"] button.open').click()
+            await tab.page.wait_for_function(
+                "() => { const img = document.getElementById('viewer-image');"
+                " return img.complete && img.naturalWidth === 96; }", timeout=10_000)
+            assert "token" not in tab.page.url
+            assert tab.errors == [] and tab.failed == []

@@ -23,7 +23,7 @@ from api.app import create_app
 from api.routers import page
 from studio.settings import Settings, load_settings, settings_for
 from tests.api_server import serve_api
-from tests.browser import async_playwright, launch_chromium, token_user
+from tests.browser import chromium_page, token_user
 
 SCREENSHOT = Path("/tmp/review_page.png")
 
@@ -124,23 +124,18 @@ async def test_keyboard_review_in_a_real_browser(tmp_path, db_url):
     kito = ids["kito"]
 
     with serve_api(app) as base_url:
-        async with async_playwright() as pw:
-            browser = await launch_chromium(pw)
-            try:
-                page_ = await browser.new_page(viewport={"width": 1280, "height": 900})
-                errors: list[str] = []
-                failed: list[tuple[int, str]] = []
-                page_.on("pageerror", lambda exc: errors.append(str(exc)))
-                # Failed requests are checked one by one below, not through their console lines.
-                page_.on("console", lambda msg: errors.append(msg.text)
-                         if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
-                page_.on("response", lambda r: failed.append((r.status, urlsplit(r.url).path))
-                         if r.status >= 400 else None)
-                await run_review(page_, base_url, db_url, kito)
-                assert errors == [], errors
-                assert failed == [(409, f"/api/images/{kito[3]}/approve")]
-            finally:
-                await browser.close()
+        async with chromium_page() as page_:
+            errors: list[str] = []
+            failed: list[tuple[int, str]] = []
+            page_.on("pageerror", lambda exc: errors.append(str(exc)))
+            # Failed requests are checked one by one below, not through their console lines.
+            page_.on("console", lambda msg: errors.append(msg.text)
+                     if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+            page_.on("response", lambda r: failed.append((r.status, urlsplit(r.url).path))
+                     if r.status >= 400 else None)
+            await run_review(page_, base_url, db_url, kito)
+            assert errors == [], errors
+            assert failed == [(409, f"/api/images/{kito[3]}/approve")]
 
     conn = await asyncpg.connect(db_url)
     try:
@@ -173,26 +168,21 @@ async def test_a_token_user_sees_the_images_and_decides_as_themself(tmp_path, db
     token = token_user(secret)
 
     with serve_api(app) as base_url:
-        async with async_playwright() as pw:
-            browser = await launch_chromium(pw)
-            try:
-                page_ = await browser.new_page(viewport={"width": 1280, "height": 900})  # all six in view
-                failed: list[tuple[int, str]] = []
-                page_.on("response", lambda r: failed.append((r.status, urlsplit(r.url).path))
-                         if r.status >= 400 else None)
-                await page_.goto(f"{base_url}/#token={token}")
-                await page_.get_by_role("button", name="Kito").click()
-                thumbs = page_.locator("#grid > li.card img.thumb")
-                await expect(thumbs).to_have_count(6)
-                await page_.wait_for_function(
-                    "() => [...document.querySelectorAll('#grid img.thumb')]"
-                    ".every(img => img.complete && img.naturalWidth > 0)", timeout=10_000)
-                assert "token" not in page_.url  # handed over once, not left in the address bar or history
-                await page_.keyboard.press("a")
-                await expect(page_.locator("#notice")).to_have_text(f"Approved #{kito[0]}")
-                assert failed == []
-            finally:
-                await browser.close()
+        async with chromium_page() as page_:  # all six in view
+            failed: list[tuple[int, str]] = []
+            page_.on("response", lambda r: failed.append((r.status, urlsplit(r.url).path))
+                     if r.status >= 400 else None)
+            await page_.goto(f"{base_url}/#token={token}")
+            await page_.get_by_role("button", name="Kito").click()
+            thumbs = page_.locator("#grid > li.card img.thumb")
+            await expect(thumbs).to_have_count(6)
+            await page_.wait_for_function(
+                "() => [...document.querySelectorAll('#grid img.thumb')]"
+                ".every(img => img.complete && img.naturalWidth > 0)", timeout=10_000)
+            assert "token" not in page_.url  # handed over once, not left in the address bar or history
+            await page_.keyboard.press("a")
+            await expect(page_.locator("#notice")).to_have_text(f"Approved #{kito[0]}")
+            assert failed == []
 
     conn = await asyncpg.connect(db_url)
     try:

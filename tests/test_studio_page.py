@@ -9,7 +9,7 @@ from __future__ import annotations
 from PIL import Image
 
 from tests.api_server import serve_with_env
-from tests.browser import async_playwright, launch_chromium, token_user
+from tests.browser import chromium_page, token_user
 from tests.test_episode_media_api import seed
 
 
@@ -30,45 +30,40 @@ async def test_studio_page_plays_the_episode_and_rerenders_a_shot(studio_env, db
 
     with serve_with_env(monkeypatch, db_url, STUDIO_HOME=str(studio_env),
                         STUDIO_DAGSTER_GRAPHQL_URL="http://127.0.0.1:9/graphql") as url:
-        async with async_playwright() as pw:
-            browser = await launch_chromium(pw)
-            try:
-                page = await browser.new_page(viewport={"width": 1280, "height": 900})
-                errors: list[str] = []
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                await page.goto(f"{url}/studio")
-                await page.click("#episodes button")
-                await page.wait_for_function("() => document.getElementById('episode-facts').textContent.includes('LUFS')")
-                facts = await page.text_content("#episode-facts")
-                assert "stream copy" in facts and "3.5 s" in facts
-                assert await page.text_content("#publish-state") == "Not published"
+        async with chromium_page() as page:
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            await page.goto(f"{url}/studio")
+            await page.click("#episodes button")
+            await page.wait_for_function("() => document.getElementById('episode-facts').textContent.includes('LUFS')")
+            facts = await page.text_content("#episode-facts")
+            assert "stream copy" in facts and "3.5 s" in facts
+            assert await page.text_content("#publish-state") == "Not published"
 
-                await page.click("#play-episode")
-                await page.wait_for_function(
-                    "() => { const v = document.getElementById('player'); return v.currentTime > 1.2 && "
-                    "v.textTracks.length && v.textTracks[0].cues && v.textTracks[0].cues.length > 0 }",
-                    timeout=15000)
-                cue = await page.evaluate("() => document.getElementById('player').textTracks[0].cues[0].getCueAsHTML().textContent")
-                assert cue == "A & B"  # escaped in the WebVTT, shown as written
+            await page.click("#play-episode")
+            await page.wait_for_function(
+                "() => { const v = document.getElementById('player'); return v.currentTime > 1.2 && "
+                "v.textTracks.length && v.textTracks[0].cues && v.textTracks[0].cues.length > 0 }",
+                timeout=15000)
+            cue = await page.evaluate("() => document.getElementById('player').textTracks[0].cues[0].getCueAsHTML().textContent")
+            assert cue == "A & B"  # escaped in the WebVTT, shown as written
 
-                await page.click("#scenes button")
-                await page.wait_for_selector(f"#shots li:nth-child({shots})")
-                await page.wait_for_function("() => document.querySelector('#shots li img') && "
-                                             "document.querySelector('#shots li img').naturalWidth === 160")
-                # A frame that fails to load is marked when its error event fires: wait for it, not a count now.
-                from playwright.async_api import expect
-                await expect(page.locator("#shots .no-frame")).to_have_count(shots - 1)
-                card = page.locator(f"#shots li[data-key='{second}']")
-                assert "rendered" in await card.text_content()
-                await card.locator("button").click()
-                await page.wait_for_function("() => document.getElementById('message').textContent.includes('Dagster webserver')")
-                row = await db.fetchrow("SELECT input_hash, status FROM shots WHERE shot_key = $1", second)
-                assert row["input_hash"] is None and row["status"] == "planned"
-                assert "planned" in await page.locator(f"#shots li[data-key='{second}']").text_content()
-                await page.screenshot(path=str(tmp_path / "studio_page.png"))
-                assert errors == []
-            finally:
-                await browser.close()
+            await page.click("#scenes button")
+            await page.wait_for_selector(f"#shots li:nth-child({shots})")
+            await page.wait_for_function("() => document.querySelector('#shots li img') && "
+                                         "document.querySelector('#shots li img').naturalWidth === 160")
+            # A frame that fails to load is marked when its error event fires: wait for it, not a count now.
+            from playwright.async_api import expect
+            await expect(page.locator("#shots .no-frame")).to_have_count(shots - 1)
+            card = page.locator(f"#shots li[data-key='{second}']")
+            assert "rendered" in await card.text_content()
+            await card.locator("button").click()
+            await page.wait_for_function("() => document.getElementById('message').textContent.includes('Dagster webserver')")
+            row = await db.fetchrow("SELECT input_hash, status FROM shots WHERE shot_key = $1", second)
+            assert row["input_hash"] is None and row["status"] == "planned"
+            assert "planned" in await page.locator(f"#shots li[data-key='{second}']").text_content()
+            await page.screenshot(path=str(tmp_path / "studio_page.png"))
+            assert errors == []
 
 
 async def test_a_token_user_plays_the_episode_and_sees_the_shot_frames(studio_env, db, db_url, tmp_path):
@@ -87,26 +82,21 @@ async def test_a_token_user_plays_the_episode_and_sees_the_shot_frames(studio_en
     token = token_user(secret)
     app = review_app(db_url, studio_env, settings_for(api_trusted_networks=(), jwt_secret=secret))
     with serve_api(app) as url:
-        async with async_playwright() as pw:
-            browser = await launch_chromium(pw)
-            try:
-                page = await browser.new_page(viewport={"width": 1280, "height": 900})
-                errors: list[str] = []
-                page.on("pageerror", lambda e: errors.append(str(e)))
-                await page.goto(f"{url}/studio#token={token}")
-                await page.click("#episodes button")
-                await page.wait_for_function("() => document.getElementById('episode-facts').textContent.includes('LUFS')")
-                await page.click("#play-episode")
-                await page.wait_for_function(
-                    "() => { const v = document.getElementById('player'); return v.currentTime > 1.2 && "
-                    "v.textTracks.length && v.textTracks[0].cues && v.textTracks[0].cues.length > 0 }",
-                    timeout=15000)
-                await page.click("#scenes button")
-                await page.wait_for_selector(f"#shots li:nth-child({shots})")
-                await page.wait_for_function("() => document.querySelector('#shots li img') && "
-                                             "document.querySelector('#shots li img').naturalWidth === 160")
-                await expect(page.locator("#message")).to_have_text("")
-                assert "token" not in page.url
-                assert errors == []
-            finally:
-                await browser.close()
+        async with chromium_page() as page:
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            await page.goto(f"{url}/studio#token={token}")
+            await page.click("#episodes button")
+            await page.wait_for_function("() => document.getElementById('episode-facts').textContent.includes('LUFS')")
+            await page.click("#play-episode")
+            await page.wait_for_function(
+                "() => { const v = document.getElementById('player'); return v.currentTime > 1.2 && "
+                "v.textTracks.length && v.textTracks[0].cues && v.textTracks[0].cues.length > 0 }",
+                timeout=15000)
+            await page.click("#scenes button")
+            await page.wait_for_selector(f"#shots li:nth-child({shots})")
+            await page.wait_for_function("() => document.querySelector('#shots li img') && "
+                                         "document.querySelector('#shots li img').naturalWidth === 160")
+            await expect(page.locator("#message")).to_have_text("")
+            assert "token" not in page.url
+            assert errors == []

@@ -9,7 +9,7 @@ import yaml
 
 from studio.cli import main as studio
 from studio.db.pool import create_pool
-from studio.domain.shot_keys import derived_shot_key, shot_keys
+from studio.domain.shot_keys import derived_shot_key, free_derived_key, shot_keys
 from studio.shots.keyframes import ensure_keyframes
 from studio.shots.render_scene import render_scene
 from studio.shots.renderers import PreviewShotRenderer
@@ -51,6 +51,14 @@ def test_derived_keys_ignore_position_case_and_spacing_and_tell_repeats_apart():
     first, second = shot_keys([(None, a), (None, a)])
     assert first != second and first == derived_shot_key(a)
     assert shot_keys([("door", a), (None, b)])[0] == "door"
+
+
+def test_a_shot_added_alone_gets_the_key_its_place_among_repeats_would_give():
+    a = "Mika opens the door."
+    first, second, third = shot_keys([(None, a)] * 3)
+    assert free_derived_key(a, set()) == first
+    assert free_derived_key(a, {first, "door"}) == second
+    assert free_derived_key(a, {first, third}) == second  # a freed occurrence is reused
 
 
 async def test_a_reordered_spec_keeps_every_rendered_clip_and_input_hash(studio_env, db, db_url, tmp_path):

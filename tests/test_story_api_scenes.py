@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from studio.domain.shot_keys import shot_keys
 from tests.story_api import assert_conflict, assert_invalid, story_api  # noqa: F401
 
 SCENE = "/api/scenes/lamp-goes-out"
@@ -192,3 +193,12 @@ def test_a_shot_key_is_set_through_the_api_and_unique_within_the_scene(story_api
     added = api.post(f"{SCENE}/shots", json={"description": "gulls", "key": "gulls-over-the-pier"})
     assert added.status_code == 201 and added.json()["shot_key"] == "gulls-over-the-pier"
     assert api.post(f"{SCENE}/shots", json={"description": "x", "key": "gulls-over-the-pier"}).status_code == 409
+
+
+def test_a_shot_added_without_a_key_gets_the_one_its_description_gives(story_api):
+    """As a spec import would name it, so exporting and re-importing the scene keeps its clips."""
+    api = story_api.client
+    added = [api.post(f"{SCENE}/shots", json={"description": "Gulls over the pier"}).json()["shot_key"]
+             for _ in range(2)]
+    assert added == shot_keys([(None, "Gulls over the pier")] * 2)
+    assert added[0].startswith("gulls-over-the-pier-")

@@ -41,6 +41,17 @@ def shot_keys(shots: Iterable[tuple[str | None, str]]) -> list[str]:
     return keys
 
 
+def free_derived_key(description: str, taken: set[str]) -> str:
+    """The key of a shot added to a scene whose shots hold `taken`: the next occurrence of its description.
+
+    A scene built one shot at a time (through the API) so gets the keys its spec import would give.
+    """
+    occurrence = 1
+    while (key := derived_shot_key(description, occurrence)) in taken:
+        occurrence += 1
+    return key
+
+
 def duplicate_keys(keys: list[str]) -> list[tuple[int, str]]:
     """(index, key) of every key already used earlier in the same scene."""
     first: set[str] = set()

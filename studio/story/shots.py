@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from studio.domain.shot_keys import free_derived_key
 from studio.story.errors import InvalidField, NotFound
 from studio.story.sql import catalog_changed, locked_row, update_columns
 
@@ -36,14 +37,17 @@ async def check_cast(conn: asyncpg.Connection, project_id: int, shot: dict[str, 
 
 
 async def insert_shot(conn: asyncpg.Connection, scene_id: int, position: int, shot: dict[str, Any]) -> int:
-    # A shot given no key gets the column's default; a key the scene already has is a unique violation.
-    keyed = shot.get("key") is not None
+    # A key the scene already has is a unique violation; a shot given none gets the key its
+    # description derives, as a spec import would give it.
+    key = shot.get("key")
+    if key is None:
+        taken = {r["shot_key"] for r in await conn.fetch("SELECT shot_key FROM shots WHERE scene_id = $1", scene_id)}
+        key = free_derived_key(shot["description"], taken)
     return await conn.fetchval(
-        f"""INSERT INTO shots (scene_id, position, description, camera, duration_s, characters, dialogue
-                               {", shot_key" if keyed else ""})
-            VALUES ($1, $2, $3, $4, $5, $6, $7 {", $8" if keyed else ""}) RETURNING id""",
+        """INSERT INTO shots (scene_id, position, description, camera, duration_s, characters, dialogue, shot_key)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id""",
         scene_id, position, shot["description"], shot["camera"], shot["duration_s"],
-        shot["characters"], shot["dialogue"], *([shot["key"]] if keyed else []),
+        shot["characters"], shot["dialogue"], key,
     )
 
 

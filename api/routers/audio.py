@@ -20,10 +20,6 @@ from fastapi.concurrency import run_in_threadpool
 from api.deps import Connection, MediaRoot
 from api.routers.story_routing import story_router
 from studio.audio.voices_repository import character_voice, set_character_voice
-from studio.media.ebur128 import measure_ebur128
-from studio.media.ffmpeg import FfmpegError, media_info
-from studio.media.loudnorm import LoudnessError
-from studio.media.silence import detect_silence
 from studio.media_layout import episode_dir, scene_video_path
 from studio.spec.models import VoiceSpec
 
@@ -42,6 +38,11 @@ def _finite(value: float) -> float | None:
 
 
 def _analyse(path: Path, noise_db: float, min_silence_s: float) -> dict:
+    # The ffmpeg wrappers (studio/media) load when a file is analysed, not at every start of the service.
+    from studio.media.ebur128 import measure_ebur128
+    from studio.media.ffmpeg import media_info
+    from studio.media.silence import detect_silence
+
     info = media_info(path)
     if info.audio is None:
         return {"duration_s": info.duration_s, "audio": False, "loudness": None, "silences": []}
@@ -56,6 +57,9 @@ def _analyse(path: Path, noise_db: float, min_silence_s: float) -> dict:
 async def audio_analysis(media_root: MediaRoot, kind: Literal["scenes", "episodes"], slug: str,
                          noise_db: float = Query(-40.0, ge=-90, le=0, description="silence is quieter than this"),
                          min_silence_s: float = Query(0.3, gt=0, le=60, description="shortest silence reported")):
+    from studio.media.ffmpeg import FfmpegError
+    from studio.media.loudnorm import LoudnessError
+
     path = _built_file(media_root, kind, slug)
     try:
         # ffmpeg reads the whole file: off the event loop.

@@ -23,7 +23,6 @@ from studio.datasets.repository import load_character
 from studio.domain.readiness import dataset_readiness
 from studio.training import repository
 from studio.training.dagster_training import TrainingRuns
-from studio.training.dataset import dataset_hash, snapshot_inputs
 
 router = APIRouter(prefix="/api/training", tags=["training"],
                    responses={409: {"description": "the character has no generation style"}})
@@ -54,6 +53,9 @@ def _public(row: dict) -> dict:
 
 @router.get("/{slug}")
 async def training_status(conn: Connection, slug: str) -> dict:
+    # With the kohya command, dataset TOML and caption code it brings, loaded by this route only.
+    from studio.training.dataset import dataset_hash, snapshot_inputs
+
     character = await _character(conn, slug)
     images, architecture = await snapshot_inputs(conn, character)
     readiness = dataset_readiness(len(images), character.target_images)

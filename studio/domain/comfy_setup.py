@@ -8,7 +8,18 @@ model not found", naming the node, not the file); its folders are checked from t
 
 from __future__ import annotations
 
-from comfy_graphs.validate import WorkflowError
+from dataclasses import dataclass
+
+from comfy_graphs.validate import WorkflowError, validate_workflow
+
+
+@dataclass(frozen=True)
+class ServerSetup:
+    """What one server has: its object_info and the files of the folders looked up only at run time."""
+
+    object_info: dict
+    models: dict[str, list[str]]
+
 
 # Custom node packs by the node types they bring (what to install into ComfyUI's custom_nodes/).
 NODE_PACKS = {
@@ -29,6 +40,13 @@ LOADER_FOLDERS = {
     ("DualCLIPLoader", "clip_name1"): "text_encoders",
     ("DualCLIPLoader", "clip_name2"): "text_encoders",
     ("LoadFramePackModel", "model"): "diffusion_models",
+}
+
+# What else fixes a missing file: the file name comes from the project spec or from a setting.
+OTHERWISE = {
+    "checkpoints": " (or change the style in the project spec)",
+    "loras": " (or change the style in the project spec)",
+    "diffusion_models": " (or set STUDIO_FRAMEPACK_MODEL to a FramePack model the server has)",
 }
 
 # The unified loader's presets need one file in each of these folders (ip-adapter-plus for SD1.5 shown).
@@ -56,8 +74,8 @@ def advice(error: WorkflowError, server: str) -> str:
         return f"ComfyUI at {server} has no node {error.class_type}: {fix} into ComfyUI/custom_nodes and restart ComfyUI"
     folder = LOADER_FOLDERS.get((error.class_type, error.input))
     if folder and "not in list" in error.message:
-        return (f"ComfyUI at {server} has no {folder} file {_value(error)!r}: put it into ComfyUI/models/{folder} "
-                "(or change the style in the project spec)")
+        return (f"ComfyUI at {server} has no {folder} file {_value(error)!r}: put it into ComfyUI/models/{folder}"
+                + OTHERWISE.get(folder, ""))
     return f"ComfyUI at {server} would refuse the workflow: {error}"
 
 
@@ -74,3 +92,8 @@ def setup_problems(workflow: dict, errors: list[WorkflowError], models: dict[str
     """Every line for one workflow on one server, without repeats, in the order found."""
     lines = [advice(error, server) for error in errors] + runtime_model_problems(workflow, models, server)
     return list(dict.fromkeys(lines))
+
+
+def workflow_problems(workflow: dict, setup: ServerSetup, server: str) -> list[str]:
+    """What `server` lacks for `workflow`, judged from what it said it has."""
+    return setup_problems(workflow, validate_workflow(workflow, setup.object_info), setup.models, server)

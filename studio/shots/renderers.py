@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from comfy_graphs.framepack import FramePackParams, FramePackUnavailable, build_framepack_workflow, f1_sampler_node
+from comfy_graphs.framepack import FramePackParams, build_framepack_workflow
 from studio.clients.comfyui import ComfyUIClient
 from studio.clients.comfyui_protocol import ComfySetupError
-from studio.doctor.comfy import comfy_problems
+from studio.doctor.comfy import framepack_problems
 from studio.domain.motion_presets import motion_preset, motion_prompt_for
 from studio.domain.shot_rendering import ShotRenderInputs, ShotToRender
 from studio.media.clips import colour_matched_copy, preview_clip
@@ -87,29 +87,16 @@ class FramePackShotRenderer:
         files (and, for `use_f1`, an F1 sampler node), or the scene stops here saying what to install."""
         if self._checked:
             return
-        if self.use_f1:
-            self.object_info = await self._f1_object_info()
-        probe = ShotToRender("preflight", "medium", "", 0, 1.0)
-        workflow = build_framepack_workflow(self.params(probe, "preflight.png", "preflight"), self.object_info)
-        problems = await comfy_problems(self.comfyui, [workflow])
+        problems, check = await framepack_problems(self.comfyui, self.check_params())
         if problems:
             raise ComfySetupError(problems)
+        self.object_info = check.object_info
         self._checked = True
 
-    async def _f1_object_info(self) -> dict:
-        infos = {url: await self.comfyui.object_info(url) for url in self.comfyui.urls}
-        samplers = {url: f1_sampler_node(info) for url, info in infos.items()}
-        lacking = [url for url, node in samplers.items() if node is None]
-        if lacking:
-            raise FramePackUnavailable(
-                f"use_f1: ComfyUI at {', '.join(lacking)} has no FramePack F1 sampler node (the "
-                "ComfyUI-FramePackWrapper main branch has none). Install a fork of the wrapper that adds one "
-                "(a node such as FramePackSamplerF1) in custom_nodes and restart ComfyUI, or render without F1 "
-                "(STUDIO_FRAMEPACK_F1=false)")
-        if len(set(samplers.values())) > 1:
-            raise FramePackUnavailable(f"use_f1: the ComfyUI servers name their F1 sampler differently "
-                                       f"({samplers}); install the same FramePack fork on all of them")
-        return next(iter(infos.values()))
+    def check_params(self) -> FramePackParams:
+        """What the servers are checked against (here and by `studio doctor`): every shot's workflow needs
+        the same nodes and model files as this one."""
+        return self.params(ShotToRender("preflight", "medium", "", 0, 1.0), "preflight.png", "preflight")
 
     def params(self, shot: ShotToRender, start_image: str, prefix: str) -> FramePackParams:
         return FramePackParams(model=self.model, start_image=start_image, base_resolution=self.base_resolution,

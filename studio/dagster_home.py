@@ -36,9 +36,14 @@ def dev_instance_yaml(pg_dir: Path) -> str:
     return "# Written by `studio dagster-init` from the repo's dagster.yaml.\n" + yaml.safe_dump(config, sort_keys=False)
 
 
+def dagster_home_dir(settings: Settings) -> Path:
+    """$DAGSTER_HOME, or where `studio dagster-init` puts the instance without it."""
+    return Path(os.environ.get("DAGSTER_HOME") or settings.home / "dagster")
+
+
 def ensure_dagster_home(settings: Settings) -> Path:
     """$DAGSTER_HOME (default <studio home>/dagster) with a dagster.yaml, its database running."""
-    home = Path(os.environ.get("DAGSTER_HOME") or settings.home / "dagster")
+    home = dagster_home_dir(settings)
     config = home / "dagster.yaml"
     if not config.exists():
         write_atomically(config, dev_instance_yaml(settings.embedded_pg_dir).encode())

@@ -1,13 +1,12 @@
-"""`studio doctor` against the doubles, each part missing in turn, and the live batch's preflight."""
+"""`studio doctor` against the doubles, each part missing in turn, and the live batch's preflight.
+The GPU pool's lines read a real Dagster instance (tests/test_doctor_pool.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import dagster as dg
-import pytest
 
 from anime_assets.datasets import dataset_images
 from resources.comfyui import ComfyUIResource
@@ -20,39 +19,23 @@ from studio.cli import main as studio
 from studio.doctor.report import doctor_lines
 from studio.settings import load_settings
 from tests.conftest import EXAMPLE_SPEC
+from tests.doctor_box import (CHECKPOINT, box, failures, install_character_models,  # noqa: F401 (fixtures)
+                              one_gpu_instance)
 from tests.doubles.comfyui import ComfyUIDouble
 from tests.doubles.comfyui_catalog import IPADAPTER_MODELS
-from tests.doubles.echo import EchoDouble
-from tests.doubles.ollama import OllamaDouble
+from tests.framepack_info import FRAMEPACK_MODEL, f1_sampler
 from tests.service_processes import free_port
 from tests.test_dataset_batch import fetch
 
-CHECKPOINT = "animagine-xl-3.1.safetensors"  # the example spec's style
-
-
-@pytest.fixture
-def box(studio_env, db_url, monkeypatch):
-    """A GPU box with everything installed, the example project imported; tests take parts away."""
-    with ThreadPoolExecutor(1) as thread:  # the CLI runs its own event loop; async tests already have one
-        assert thread.submit(studio, ["import", str(EXAMPLE_SPEC)]).result() == 0
-    fetch(db_url, "UPDATE characters SET reference_images = '[\"refs/mika_front.png\"]' WHERE slug = 'mika' RETURNING id")
-    with ComfyUIDouble(models=IPADAPTER_MODELS) as comfy, OllamaDouble() as ollama, EchoDouble() as echo:
-        comfy.install("CheckpointLoaderSimple", "ckpt_name", CHECKPOINT)
-        monkeypatch.setenv("STUDIO_BACKEND", "live")
-        monkeypatch.setenv("STUDIO_COMFYUI_URLS", comfy.url)
-        monkeypatch.setenv("STUDIO_OLLAMA_URL", ollama.url)
-        monkeypatch.setenv("STUDIO_ECHO_URL", echo.url)
-        yield comfy, ollama, echo
-
-
-async def failures() -> list[str]:
-    return [line.text for line in await doctor_lines(load_settings()) if not line.ok]
-
 
 async def test_everything_installed_passes(box, capsys):
+    comfy, _, _ = box
     assert await failures() == []
     assert await asyncio_doctor() == 0
-    assert "everything a run needs is there" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "everything a run needs is there" in out
+    assert f"ok   framepack: {comfy.url}: the nodes and model files of shots are installed ({FRAMEPACK_MODEL})" in out
+    assert "ok   dagster: the gpu pool limit is 1, one slot per ComfyUI server" in out
 
 
 async def asyncio_doctor() -> int:
@@ -106,6 +89,55 @@ async def test_ipadapter_files_missing_for_a_character_with_references(box):
     comfy.catalog.models["ipadapter"].clear()
     [line] = await failures()
     assert "has no file in models/ipadapter" in line and "ip-adapter-plus_sd15.safetensors" in line
+
+
+async def test_a_server_without_the_framepack_wrapper_is_named_before_any_scene(box):
+    comfy, _, _ = box
+    for node in ("LoadFramePackModel", "FramePackFindNearestBucket", "FramePackSampler"):
+        del comfy.object_info[node]  # what a ComfyUI without ComfyUI-FramePackWrapper answers
+    assert f"ComfyUI at {comfy.url} has no node LoadFramePackModel: install the custom node pack " \
+           "ComfyUI-FramePackWrapper (kijai) into ComfyUI/custom_nodes and restart ComfyUI" in await failures()
+
+
+async def test_use_f1_on_a_server_without_an_f1_sampler_names_the_fork_to_install(box, monkeypatch):
+    comfy, _, _ = box
+    monkeypatch.setenv("STUDIO_FRAMEPACK_F1", "true")
+    [line] = await failures()
+    assert line.startswith(f"ComfyUI at {comfy.url} has no FramePack F1 sampler node, which STUDIO_FRAMEPACK_F1=true "
+                           "needs")
+    assert "Install a fork of the wrapper that adds one" in line and "STUDIO_FRAMEPACK_F1=false" in line
+
+
+async def test_use_f1_with_the_forks_sampler_passes_and_names_it(box, monkeypatch):
+    comfy, _, _ = box
+    name, node = f1_sampler(comfy.object_info)
+    comfy.object_info[name] = node
+    monkeypatch.setenv("STUDIO_FRAMEPACK_F1", "true")
+    lines = [str(line) for line in await doctor_lines(load_settings())]
+    assert f"ok   framepack: {comfy.url}: the nodes and model files of shots are installed ({FRAMEPACK_MODEL}, " \
+           "F1 sampler FramePackSamplerF1)" in lines
+
+
+async def test_a_framepack_model_the_server_lacks_names_the_folder_and_the_setting(box, monkeypatch):
+    comfy, _, _ = box
+    monkeypatch.setenv("STUDIO_FRAMEPACK_MODEL", "FramePack_F1_I2V_HY_20250503.safetensors")
+    assert await failures() == [
+        f"ComfyUI at {comfy.url} has no diffusion_models file 'FramePack_F1_I2V_HY_20250503.safetensors': put it into "
+        "ComfyUI/models/diffusion_models (or set STUDIO_FRAMEPACK_MODEL to a FramePack model the server has)"]
+
+
+async def test_each_server_is_checked_for_framepack_and_only_the_one_lacking_files_is_named(box, monkeypatch):
+    comfy, _, _ = box
+    with ComfyUIDouble(models=IPADAPTER_MODELS) as bare:  # the captured server: the wrapper, none of its files
+        install_character_models(bare)
+        monkeypatch.setenv("STUDIO_COMFYUI_URLS", f"{comfy.url},{bare.url}")
+        lines = await failures()
+    framepack = [line for line in lines if "FramePack" in line or "text_encoders" in line or "vae" in line]
+    assert framepack and all(line.startswith(f"ComfyUI at {bare.url} has no ") for line in framepack)
+    assert f"ComfyUI at {bare.url} has no text_encoders file 'llava_llama3_fp16.safetensors': put it into " \
+           "ComfyUI/models/text_encoders" in lines
+    assert f"ComfyUI at {bare.url} has no vae file 'hunyuan_video_vae_bf16.safetensors': put it into " \
+           "ComfyUI/models/vae" in lines
 
 
 async def test_ollama_not_running(box, monkeypatch):

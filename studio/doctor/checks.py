@@ -8,12 +8,18 @@ from dataclasses import dataclass
 import asyncpg
 import httpx
 
+from comfy_graphs.framepack import f1_sampler_node
 from studio.clients.comfyui import ComfyUIClient
 from studio.clients.ollama import OllamaClient, OllamaError
 from studio.datasets import repository
 from studio.datasets.generators import ComfyImageGenerator
 from studio.datasets.models import GenerationRequest
-from studio.doctor.comfy import comfy_problems
+from studio.dagster_home import dagster_home_dir
+from studio.doctor.comfy import reachable, server_setups
+from studio.doctor.pool import read_gpu_pool
+from studio.domain.comfy_setup import ServerSetup, workflow_problems
+from studio.domain.framepack_setup import framepack_check
+from studio.domain.gpu_pool import pool_lines
 from studio.settings import Settings
 from studio.training.active_lora import with_active_lora
 
@@ -43,14 +49,45 @@ async def character_workflows(conn: asyncpg.Connection, generator: ComfyImageGen
 
 
 async def check_comfyui(settings: Settings, conn: asyncpg.Connection | None) -> list[Line]:
+    """Every server against the characters' txt2img workflows (`comfyui` lines) and against the
+    FramePack workflow of shots (`framepack` lines), each server asked once."""
     client = ComfyUIClient(settings.comfyui_urls, connect_timeout_s=3.0, request_timeout_s=15.0)
     workflows = await character_workflows(conn, ComfyImageGenerator(client)) if conn is not None else []
-    problems = await comfy_problems(client, workflows)
-    if problems:
-        return [Line("comfyui", False, problem) for problem in problems]
+    setups = await server_setups(client)
     what = (f"the nodes and model files of {len(workflows)} character(s) are installed" if workflows
             else "reachable; no characters imported yet, so no checkpoint was checked (`studio import SPEC`)")
-    return [Line("comfyui", True, f"{url}: {what}") for url in client.urls]
+    lines: list[Line] = []
+    for url, setup in setups.items():
+        if isinstance(setup, str):
+            lines.append(Line("comfyui", False, setup))
+            continue
+        problems = dict.fromkeys(line for workflow in workflows for line in workflow_problems(workflow, setup, url))
+        lines += [Line("comfyui", False, problem) for problem in problems] or [Line("comfyui", True, f"{url}: {what}")]
+    return lines + check_framepack(settings, client, reachable(setups))
+
+
+def check_framepack(settings: Settings, client: ComfyUIClient, setups: dict[str, ServerSetup]) -> list[Line]:
+    """The shot renderer's own preflight, before a scene finds it: same settings, same rule."""
+    from studio.shots.renderers import FramePackShotRenderer  # numpy and the clip code: only on the live backend
+
+    # Built from the settings as the shot_clips asset's renderer is (resources/shot_rendering.py).
+    renderer = FramePackShotRenderer(client, model=settings.framepack_model, steps=settings.framepack_steps,
+                                     use_teacache=settings.framepack_teacache, use_f1=settings.framepack_f1)
+    check = framepack_check(renderer.check_params(), setups)
+    lines: list[Line] = []
+    for url, problems in check.by_server.items():
+        f1 = f", F1 sampler {f1_sampler_node(setups[url].object_info)}" if renderer.use_f1 else ""
+        lines += [Line("framepack", False, problem) for problem in problems] or [
+            Line("framepack", True, f"{url}: the nodes and model files of shots are installed ({renderer.model}{f1})")]
+    return lines + [Line("framepack", False, problem) for problem in check.across]
+
+
+async def check_gpu_pool(settings: Settings) -> list[Line]:
+    """The Dagster pool every GPU asset runs in: one slot per ComfyUI server."""
+    pool = await read_gpu_pool(dagster_home_dir(settings))
+    if isinstance(pool, str):
+        return [Line("dagster", False, pool)]
+    return [Line("dagster", ok, text) for ok, text in pool_lines(pool, len(settings.comfyui_urls))]
 
 
 async def check_ollama(settings: Settings) -> list[Line]:

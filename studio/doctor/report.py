@@ -1,8 +1,10 @@
 """`studio doctor`: every service a run needs, one line each, with the fix for what is wrong.
 
 On the preview backend only the database matters; on the live backend ComfyUI (its nodes and the
-styles' model files), Ollama (its models), Echo and TTS when configured. Vault is checked as the
-database's source when STUDIO_VAULT_ADDR is set. The exit code is 1 when any line fails.
+styles' model files; FramePack's for shots, checked as the shot renderer checks them), the Dagster
+pool `gpu` against the number of ComfyUI servers, Ollama (its models), Echo and TTS when configured.
+Vault is checked as the database's source when STUDIO_VAULT_ADDR is set. The exit code is 1 when any
+line fails.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import contextlib
 
 from studio.db.errors import DatabaseConfigError
 from studio.db.session import studio_connection
-from studio.doctor.checks import Line, check_comfyui, check_echo, check_ollama, check_tts
+from studio.doctor.checks import Line, check_comfyui, check_echo, check_gpu_pool, check_ollama, check_tts
 from studio.settings import Settings
 from studio.where import database_description
 
@@ -33,6 +35,8 @@ async def doctor_lines(settings: Settings) -> list[Line]:
                                                "(STUDIO_BACKEND=live uses ComfyUI and Ollama)"))
             return lines
         lines += await check_comfyui(settings, conn)
+        # After the database line: that started the embedded server, which the dev instance also lives in.
+        lines += await check_gpu_pool(settings)
     lines += await check_ollama(settings)
     lines += await check_echo(settings)
     lines += await check_tts(settings)

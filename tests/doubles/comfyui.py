@@ -11,7 +11,7 @@ after_restart_history.txt shows), `drop_websocket` (accept the socket, send noth
 `install_model(folder, name)`. Records: `jobs` (one JobRecord per execution), `requests` (count per
 route), `posted_prompts` (accepted POST /prompt bodies), `free_requests`, `sent` (every ws message).
 Execution is in comfyui_execution.py, POST /prompt validation in comfyui_errors.py, installed models in
-comfyui_catalog.py, uploads and downloads in comfyui_files.py.
+comfyui_catalog.py, uploads and downloads in comfyui_files.py, the stand-in pictures' PNG files in png.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import heapq
-import io
 import json
 import random
 import tempfile
@@ -31,12 +30,12 @@ from pathlib import Path
 from typing import Callable
 
 from aiohttp import web
-from PIL import Image, ImageDraw
 
 from tests.doubles.comfyui_catalog import FIXTURES, ModelCatalog
 from tests.doubles.comfyui_errors import input_exists, validate_prompt
 from tests.doubles.comfyui_execution import JobRecord, PromptExecution, upstream_shape
 from tests.doubles.comfyui_files import upload, view
+from tests.doubles.png import rectangles_png
 from tests.doubles.server_thread import ServerThread
 
 _SYSTEM_STATS = json.loads((FIXTURES / "system_stats.json").read_text())
@@ -55,15 +54,13 @@ def default_render(workflow: dict, prompt_id: str, index: int) -> bytes:
                                                                        "VHS_VideoCombine")), None)
     _, width, height = upstream_shape(workflow, save) if save else (1, 64, 64)
     rng = random.Random(f"{_seed_of(workflow)}:{index}")
-    image = Image.new("RGB", (width, height), tuple(rng.randint(0, 255) for _ in range(3)))
-    draw = ImageDraw.Draw(image)
+    background = tuple(rng.randint(0, 255) for _ in range(3))
+    rectangles = []
     for _ in range(8):
         x, y = rng.randint(0, width - 1), rng.randint(0, height - 1)
         w, h = rng.randint(width // 8 + 1, width // 2 + 1), rng.randint(height // 8 + 1, height // 2 + 1)
-        draw.rectangle((x, y, x + w, y + h), fill=tuple(rng.randint(0, 255) for _ in range(3)))
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG", compress_level=1)
-    return buffer.getvalue()
+        rectangles.append((x, y, x + w, y + h, tuple(rng.randint(0, 255) for _ in range(3))))
+    return rectangles_png(width, height, background, rectangles)
 
 
 def default_render_video(workflow: dict, prompt_id: str, index: int) -> bytes:

@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.doubles.png import with_text
+
 SAMPLERS = {"KSampler", "KSamplerAdvanced", "FramePackSampler"}
 
 # What torch and ComfyUI put in exception_message on a CUDA OOM (ComfyUI appends its tips).
@@ -31,19 +33,6 @@ OOM_MESSAGE = (
     "This error means you ran out of memory on your GPU.\n\nTIPS: If the workflow worked before you might have "
     "accidentally set the batch_size to a large number.")
 RUNTIME_MESSAGE = "mat1 and mat2 shapes cannot be multiplied (154x2048 and 768x320)"
-
-
-def with_png_text(png: bytes, key: str, text: str) -> bytes:
-    """The PNG with a tEXt chunk after IHDR, as ComfyUI's SaveImage writes the prompt: so the same
-    pixels saved by two runs never share a sha256 (only a perceptual hash sees they are the same)."""
-    import struct
-    import zlib
-
-    signature, ihdr_end = png[:8], 8 + 4 + 4 + 13 + 4
-    payload = key.encode("latin-1") + b"\0" + text.encode("latin-1", "replace")
-    chunk = struct.pack(">I", len(payload)) + b"tEXt" + payload
-    chunk += struct.pack(">I", zlib.crc32(b"tEXt" + payload) & 0xFFFFFFFF)
-    return signature + png[8:ihdr_end] + chunk + png[ihdr_end:]
 
 
 @dataclass
@@ -239,7 +228,7 @@ class PromptExecution:
                 await self.emit("progress", {"value": step, "max": steps, "prompt_id": self.prompt_id,
                                              "node": node_id})
         if class_type in ("SaveImage", "PreviewImage"):
-            return {"images": self.save_images(node_id)}
+            return {"images": await self.save_images(node_id)}
         if class_type == "VHS_VideoCombine":
             return {"gifs": [self.save_video(node_id)]}
         return None
@@ -256,7 +245,7 @@ class PromptExecution:
         folder.mkdir(parents=True, exist_ok=True)
         return folder, subfolder, stem
 
-    def save_images(self, node_id: str) -> list[dict]:
+    async def save_images(self, node_id: str) -> list[dict]:
         node = self.prompt[node_id]
         kind = "temp" if node["class_type"] == "PreviewImage" else "output"
         prefix = str(node["inputs"].get("filename_prefix", "ComfyUI_temp_preview" if kind == "temp" else "ComfyUI"))
@@ -266,12 +255,20 @@ class PromptExecution:
         saved = []
         for index in range(batch):
             name = f"{stem}_{counter + index:05d}_.png"
-            picture = self.double.render(self.prompt, self.prompt_id, index)
-            if kind == "output":  # SaveImage embeds the prompt; PreviewImage saves none
-                picture = with_png_text(picture, "prompt", json.dumps(self.prompt))
+            # ComfyUI encodes in its prompt worker thread while its server keeps answering: a render
+            # on this loop would hold /history, /view and POST /prompt behind every image.
+            picture = await asyncio.to_thread(self._picture, index, kind)
             (folder / name).write_bytes(picture)
             saved.append({"filename": name, "subfolder": subfolder, "type": kind})
         return saved
+
+    def _picture(self, index: int, kind: str) -> bytes:
+        picture = self.double.render(self.prompt, self.prompt_id, index)
+        if kind == "output":
+            # SaveImage embeds the prompt (PreviewImage does not): the same pixels saved by two runs
+            # never share a sha256, only a perceptual hash sees they are the same.
+            picture = with_text(picture, "prompt", json.dumps(self.prompt))
+        return picture
 
     def save_video(self, node_id: str) -> dict:
         inputs = self.prompt[node_id]["inputs"]

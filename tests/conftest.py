@@ -57,6 +57,12 @@ def db_url(pg_server_url) -> str:
 
 
 @pytest.fixture
+def new_db_url(pg_server_url):
+    """Makes another fresh, migrated studio database each call, for a test that needs several."""
+    return lambda: _create_database(pg_server_url, TEMPLATE_DB)
+
+
+@pytest.fixture
 def empty_db_url(pg_server_url) -> str:
     """A fresh database with no tables at all."""
     return _create_database(pg_server_url, None)

@@ -11,14 +11,26 @@ Run triggers reach a Dagster webserver double that answers GraphQL as dagster-gr
 and WebP images (tests/fuzz_images.py), as the document's multipart encoding says.
 NUL and lone surrogates are not generated: every route refuses them before any model sees them, and
 tests/test_api_hardening.py proves it.
+
+The run is deterministic: the same requests in the same order, answered alike, every time (two runs
+compared request by request; only what the server makes up differs: run ids, timestamps, multipart
+boundaries). Generation is derandomized, schemathesis and the libraries it generates with are pinned
+(pyproject.toml), and one worker sends the requests: with two, the order in which operations changed
+the shared database decided what later requests found, and the fuzzer generates from what it finds
+(some 300 of 4,900 requests differed between two runs, and with them which fields a run reached).
+Each group of phases starts from the example world on a fresh database: run in one go, the coverage
+phase (one worker, so every time) deletes the example project, and fuzzing and the stateful phase
+after it would meet little but 404s.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -26,7 +38,9 @@ import pytest
 from api.app import create_app
 from studio.cli import main as studio
 from studio.db.pool import connect
-from studio.settings import load_settings
+from studio.domain.shot_keys import shot_keys
+from studio.settings import Settings, load_settings
+from studio.spec.validation import load_spec
 from tests.api_server import serve_api
 from tests.conftest import EXAMPLE_SPEC
 from tests.doubles.dagster_graphql import DagsterGraphQLDouble
@@ -34,12 +48,13 @@ from tests.doubles.echo import EchoDouble
 from tests.review_seed import seed_image
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
-# About 5,000 requests: two minutes on two cores shared with other test runs (load 3 to 9), five
-# under a load of 12; hence the fault group. The coverage phase (every boundary of every parameter, unexpected methods) is the
-# larger half and has no knob; fuzzing draws FUZZ_EXAMPLES cases per operation, the stateful phase
-# walks 40 scenarios of linked calls (CONFIG).
+# About 4,900 requests over 106 operations: two and a half minutes on two cores shared with other test
+# runs; hence the fault group. The coverage phase (every boundary of every parameter, unexpected
+# methods) is the larger part (~3,900) and has no knob; fuzzing draws FUZZ_EXAMPLES cases per
+# operation (~770), the stateful phase walks up to 40 scenarios of linked calls (CONFIG).
 TIME_BUDGET_S = 480
 FUZZ_EXAMPLES = 8
+PHASE_GROUPS = ("examples,coverage", "fuzzing", "stateful")
 CHARACTERS = ["mika", "ember"]
 EPISODES = ["lantern-harbor-e01"]
 # What the example's code location would list: each partitioned asset with its partitions.
@@ -55,18 +70,44 @@ expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "41
 [phases.stateful.generation]
 max-examples = 40
 
-# Half the time a path names something the example holds, so fuzzing reaches past the 404.
+# Half the time a path names something the example holds, so fuzzing reaches past the 404. A {{slug}}
+# names any kind of thing; the other names take only their own kind.
 [dictionaries.example]
-values = ["lantern-harbor", "soft-cel", "mika", "ember", "lamp-goes-out", "lantern-harbor-e01"]
+values = {every}
+[dictionaries.project]
+values = {project}
+[dictionaries.character]
+values = {characters}
+[dictionaries.style]
+values = {style}
+[dictionaries.scene]
+values = {scenes}
+[dictionaries.episode]
+values = {episodes}
+[dictionaries.shot]
+values = {shots}
 
 [parameters]
-"path.slug" = { dictionary = "example", probability = 0.5 }
-"path.project" = { dictionary = "example", probability = 0.5 }
-"path.character" = { dictionary = "example", probability = 0.5 }
-"path.style" = { dictionary = "example", probability = 0.5 }
-"path.scene" = { dictionary = "example", probability = 0.5 }
-"path.episode" = { dictionary = "example", probability = 0.5 }
+"path.slug" = {{ dictionary = "example", probability = 0.5 }}
+"path.project" = {{ dictionary = "project", probability = 0.5 }}
+"path.character" = {{ dictionary = "character", probability = 0.5 }}
+"path.style" = {{ dictionary = "style", probability = 0.5 }}
+"path.scene" = {{ dictionary = "scene", probability = 0.5 }}
+"path.episode" = {{ dictionary = "episode", probability = 0.5 }}
+"path.key" = {{ dictionary = "shot", probability = 0.5 }}
 """
+
+
+def _config() -> str:
+    """CONFIG with the example's own names."""
+    spec = load_spec(EXAMPLE_SPEC)
+    names = {"project": [spec.project.slug], "characters": [c.slug for c in spec.characters],
+             "style": [spec.style.slug], "scenes": [s.slug for s in spec.scenes],
+             "episodes": [e.slug for e in spec.episodes]}
+    shots = [key for scene in spec.scenes for key in shot_keys((s.key, s.description) for s in scene.shots)]
+    every = [slug for slugs in names.values() for slug in slugs]
+    return CONFIG.format(every=json.dumps(every), shots=json.dumps(shots),
+                         **{kind: json.dumps(slugs) for kind, slugs in names.items()})
 
 
 async def _seed_images(db_url: str, media: Path) -> None:
@@ -76,29 +117,42 @@ async def _seed_images(db_url: str, media: Path) -> None:
             await seed_image(conn, media, mika, n, status="pending" if n < 4 else "approved")
 
 
-@pytest.mark.fault  # over a minute of fuzzing: run with the slow group
-@pytest.mark.timeout(TIME_BUDGET_S + 60)
-def test_schemathesis_finds_no_server_error_and_no_schema_violation(studio_env, db_url, tmp_path):
+def _example_world(db_url: str, home: Path, monkeypatch) -> Settings:
+    """The example imported into a fresh database under its own studio home, with images to review."""
+    monkeypatch.setenv("STUDIO_HOME", str(home))
+    monkeypatch.setenv("STUDIO_DATABASE_URL", db_url)
     assert studio(["import", str(EXAMPLE_SPEC)]) == 0
-    (tmp_path / "schemathesis.toml").write_text(CONFIG)
-    report = tmp_path / "schemathesis.txt"
+    settings = load_settings()
+    asyncio.run(_seed_images(db_url, settings.media_root))
+    return settings
+
+
+@pytest.mark.fault  # minutes of fuzzing: run with the slow group
+@pytest.mark.timeout(TIME_BUDGET_S + 60)
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(studio_env, new_db_url, tmp_path, monkeypatch):
+    (tmp_path / "schemathesis.toml").write_text(_config())
+    deadline = time.monotonic() + TIME_BUDGET_S
     with EchoDouble() as echo, DagsterGraphQLDouble(DAGSTER_ASSETS, jobs=DAGSTER_JOBS) as dagster:
-        settings = load_settings().with_values(echo_url=echo.url, dagster_graphql_url=dagster.graphql_url)
-        asyncio.run(_seed_images(db_url, settings.media_root))
-        with serve_api(create_app(settings, database_url=db_url)) as url, report.open("w") as out:
-            run = subprocess.run(
-                [str(SCHEMATHESIS), "run", f"{url}/openapi.json", "--checks", "all",
-                 "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", str(FUZZ_EXAMPLES),
-                 "--workers", "2", "--request-timeout", "10",
-                 "--generation-deterministic", "--no-color",
-                 # NUL and lone surrogates are refused for every string (tests/test_api_hardening.py); JSON
-                 # text is UTF-8, which cannot carry a lone surrogate.
-                 "--generation-allow-x00", "false", "--generation-codec", "utf-8"],
-                env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz_images",
-                     "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
-                stdout=out, stderr=subprocess.STDOUT, timeout=TIME_BUDGET_S, cwd=tmp_path, check=False)
+        for n, phases in enumerate(PHASE_GROUPS):
+            db_url = new_db_url()
+            settings = _example_world(db_url, tmp_path / f"home-{n}", monkeypatch).with_values(
+                echo_url=echo.url, dagster_graphql_url=dagster.graphql_url)
+            report = tmp_path / f"schemathesis-{n}.txt"
+            with serve_api(create_app(settings, database_url=db_url)) as url, report.open("w") as out:
+                run = subprocess.run(
+                    [str(SCHEMATHESIS), "run", f"{url}/openapi.json", "--checks", "all",
+                     "--phases", phases, "--max-examples", str(FUZZ_EXAMPLES),
+                     "--workers", "1", "--request-timeout", "10",
+                     "--generation-deterministic", "--no-color",
+                     # NUL and lone surrogates are refused for every string (tests/test_api_hardening.py); JSON
+                     # text is UTF-8, which cannot carry a lone surrogate.
+                     "--generation-allow-x00", "false", "--generation-codec", "utf-8"],
+                    env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz_images",
+                         "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+                    stdout=out, stderr=subprocess.STDOUT, timeout=max(1, deadline - time.monotonic()),
+                    cwd=tmp_path, check=False)
+            text = report.read_text()
+            assert run.returncode == 0, f"phases {phases}:\n{text[-8000:]}"
+            assert "Tested: " in text and "Selected: " in text, text[-2000:]
         launched = len(dagster.launched)
-    text = report.read_text()
-    assert run.returncode == 0, text[-8000:]
-    assert "Tested: " in text and "Selected: " in text
     assert launched, "no run trigger reached the Dagster double: their 202 answers were never checked"

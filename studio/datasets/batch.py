@@ -21,7 +21,7 @@ from PIL import Image
 
 from studio.datasets import repository as repo
 from studio.db.pool import DATABASE_AWAY
-from studio.db.retry import in_transaction
+from studio.db.retry import in_transaction, one_statement
 from studio.review.automatic_decision import record_automatic_review
 from studio.review.decisions import feedback_counts
 from studio.autonomy.provenance import provenance, record_parameters
@@ -154,8 +154,8 @@ async def _run_batch(
         eta = f", about {progress.eta_s:.0f} s left" if progress.eta_s else ""
         log.info(progress_line(PROGRESS_STEP, progress, outcome) + eta)
         if run_id:
-            await in_transaction(pool, lambda conn: record_progress(conn, run_id, PROGRESS_STEP, done,
-                                                                    dict(report.counts), outcome), log=log)
+            await one_statement(pool, lambda conn: record_progress(conn, run_id, PROGRESS_STEP, done,
+                                                                   dict(report.counts), outcome), log=log)
 
     def request_for(index: int) -> GenerationRequest:
         seed = _seed(character.slug, seed_offset + index)

@@ -31,13 +31,24 @@ async def in_transaction(pool: asyncpg.Pool, work: Callable[[asyncpg.Connection]
                          within_s: float = 30.0, retry_every_s: float = 0.5,
                          log: logging.Logger | None = None) -> T:
     """`work(conn)` in one transaction, again on a fresh connection while the database is away."""
+    async def transaction(conn: asyncpg.Connection) -> T:
+        async with conn.transaction():
+            return await work(conn)
+
+    return await one_statement(pool, transaction, within_s=within_s, retry_every_s=retry_every_s, log=log)
+
+
+async def one_statement(pool: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitable[T]], *,
+                        within_s: float = 30.0, retry_every_s: float = 0.5,
+                        log: logging.Logger | None = None) -> T:
+    """`work(conn)` as it is, retried like `in_transaction`: for work that is a single statement, which
+    PostgreSQL runs as its own transaction (BEGIN and COMMIT would be two more round trips)."""
     deadline = time.monotonic() + within_s
     warned = False
     while True:
         try:
             async with pool.acquire() as conn:
-                async with conn.transaction():
-                    return await work(conn)
+                return await work(conn)
         except DATABASE_AWAY as exc:
             if time.monotonic() + retry_every_s > deadline:
                 raise DatabaseLost(f"the studio database was away for more than {within_s:g} s "

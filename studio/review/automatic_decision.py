@@ -8,6 +8,8 @@ overruled. The row is locked first, so a person deciding at the same moment eith
 
 from __future__ import annotations
 
+import contextlib
+
 import asyncpg
 
 from studio.domain.events import IMAGE_REVIEWED
@@ -17,8 +19,10 @@ from studio.domain.review import Decision, ReviewResult
 async def record_automatic_review(conn: asyncpg.Connection, image_id: int, review: ReviewResult,
                                   decision: Decision) -> str | None:
     """Store `review` and, while the image is pending, `decision` and its event, in one transaction
-    (a savepoint inside the caller's). Returns the status the image had, None when there is no such image."""
-    async with conn.transaction():
+    (the caller's, if it has one). Returns the status the image had, None when there is no such image."""
+    # No savepoint inside a caller's transaction: it would cost two round trips per image, and no caller
+    # goes on after a failed statement, so the whole transaction is rolled back anyway.
+    async with contextlib.nullcontext() if conn.is_in_transaction() else conn.transaction():
         row = await conn.fetchrow("SELECT status, character_id FROM images WHERE id = $1 FOR UPDATE", image_id)
         if row is None:
             return None

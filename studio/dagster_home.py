@@ -1,10 +1,12 @@
-"""The development DAGSTER_HOME: Dagster's storage in the embedded PostgreSQL, pools set up once.
+"""The development DAGSTER_HOME: Dagster's storage in the embedded PostgreSQL, the gpu pool's limit
+from the settings (one slot per ComfyUI server).
 
 Dagster's SQLite storage cannot keep pools: its slot claim is a SELECT then an UPDATE whose row lock
 SQLite ignores, so two run processes (the daemon launches each run in its own) could both take the
 one GPU slot. The dev home therefore keeps Dagster's runs and events in a `dagster` database of the
 embedded server, as production does on its own server (deploy/dagster.postgres.yaml). A dagster.yaml
-already in $DAGSTER_HOME is used as it is.
+already in $DAGSTER_HOME that this code did not write is used as it is; only the limit stored in its
+instance follows the settings.
 """
 
 from __future__ import annotations
@@ -17,11 +19,15 @@ import yaml
 
 from studio.settings import Settings
 from studio.db.embedded import ensure_database, start_embedded_server
+from studio.domain.gpu_pool import POOL, StoredLimit, gpu_limit, must_store
 from studio.uploads import write_atomically
 
 # Pools, run queue and telemetry: what every dev instance shares; storage is added per studio home.
 TEMPLATE = Path(__file__).resolve().parents[1] / "dagster.yaml"
 DAGSTER_DB = "dagster"
+# The first line of a dagster.yaml this code wrote: only such a file is rewritten when the pool changes;
+# one brought by a person or an image (deploy/dagster.yaml) is theirs.
+HEADER = "# Written by `studio dagster-init` from the repo's dagster.yaml."
 
 
 def embedded_storage_url(pg_dir: Path) -> str:
@@ -30,10 +36,19 @@ def embedded_storage_url(pg_dir: Path) -> str:
     return f"postgresql+psycopg2://postgres@/{DAGSTER_DB}?host={pg_dir.resolve()}"
 
 
-def dev_instance_yaml(pg_dir: Path) -> str:
-    config = yaml.safe_load(TEMPLATE.read_text())
+def settings_gpu_limit(settings: Settings) -> int:
+    return gpu_limit(settings.backend, len(settings.comfyui_urls))
+
+
+def _with_default_limit(config: dict, limit: int) -> dict:
+    config.setdefault("concurrency", {}).setdefault("pools", {})["default_limit"] = limit
+    return config
+
+
+def dev_instance_yaml(pg_dir: Path, limit: int) -> str:
+    config = _with_default_limit(yaml.safe_load(TEMPLATE.read_text()), limit)
     config["storage"] = {"postgres": {"postgres_url": embedded_storage_url(pg_dir)}}
-    return "# Written by `studio dagster-init` from the repo's dagster.yaml.\n" + yaml.safe_dump(config, sort_keys=False)
+    return HEADER + "\n" + yaml.safe_dump(config, sort_keys=False)
 
 
 def dagster_home_dir(settings: Settings) -> Path:
@@ -46,7 +61,7 @@ def ensure_dagster_home(settings: Settings) -> Path:
     home = dagster_home_dir(settings)
     config = home / "dagster.yaml"
     if not config.exists():
-        write_atomically(config, dev_instance_yaml(settings.embedded_pg_dir).encode())
+        write_atomically(config, dev_instance_yaml(settings.embedded_pg_dir, settings_gpu_limit(settings)).encode())
     if embedded_storage_url(settings.embedded_pg_dir) in config.read_text():
         asyncio.run(ensure_database(start_embedded_server(settings.embedded_pg_dir), DAGSTER_DB))
     os.environ["DAGSTER_HOME"] = str(home)
@@ -67,3 +82,31 @@ def initialize_pools(instance) -> None:
         # hits the unique key and the UPDATE that should follow runs in the aborted transaction).
         if pool not in known:
             storage.initialize_concurrency_limit_to_default(pool)
+
+
+def store_gpu_limit(instance, limit: int) -> str | None:
+    """Store `limit` as the gpu pool's limit through Dagster (`dagster instance concurrency set`) when
+    the instance's row is another or rests on a default other than it; what changed, or None."""
+    storage = instance.event_log_storage
+    row = next((p for p in storage.get_pool_limits() if p.name == POOL), None)
+    stored = StoredLimit(row.limit, row.from_default) if row else None
+    if not must_store(stored, instance.global_op_concurrency_default_limit, limit):
+        return None
+    storage.set_concurrency_slots(POOL, limit)
+    was = f"{stored.limit}{' (from the default)' if stored.from_default else ''}" if stored else "not stored"
+    return f"{POOL} pool limit in the Dagster instance: {was} -> {limit}"
+
+
+def write_default_limit(config: Path, limit: int) -> str | None:
+    """Keep concurrency.pools.default_limit of a dagster.yaml this code wrote equal to `limit`, so new
+    pools start where the stored one is; another's file is left alone and said so when it differs."""
+    text = config.read_text()
+    loaded = yaml.safe_load(text) or {}
+    default = ((loaded.get("concurrency") or {}).get("pools") or {}).get("default_limit")
+    if default == limit:
+        return None
+    if not text.startswith(HEADER):
+        return (f"note: concurrency.pools.default_limit in {config} is {default}, not {limit}; the file was not "
+                "written by `studio dagster-init` and is left as it is (new instances start from it)")
+    write_atomically(config, (HEADER + "\n" + yaml.safe_dump(_with_default_limit(loaded, limit), sort_keys=False)).encode())
+    return f"concurrency.pools.default_limit in {config}: {default} -> {limit}"

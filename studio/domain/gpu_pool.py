@@ -134,3 +134,25 @@ def pool_lines(pool: InstancePool, servers: int) -> list[tuple[bool, str]]:
     note = (f"; concurrency.pools.default_limit in {pool.config} {is_default}: new instances start from it, so "
             f"{set_default} too") if stale_default else ""
     return [(True, f"the {POOL} pool limit is {servers}, one slot per ComfyUI server{note}")]
+
+
+def gpu_limit(backend: str, servers: int) -> int:
+    """The limit `studio dagster-init` gives the pool: one slot per ComfyUI server on the live backend.
+    The preview backend's stand-ins never reach a server, so STUDIO_COMFYUI_URLS says nothing about them;
+    they keep one slot, one GPU step at a time, as the demo and the tests expect whatever the URLs say."""
+    return servers if backend == "live" else 1
+
+
+def why_limit(backend: str, servers: int) -> str:
+    if backend == "live":
+        return f"STUDIO_COMFYUI_URLS lists {servers} ComfyUI server(s)"
+    return "the preview backend runs one GPU step at a time"
+
+
+def must_store(stored: StoredLimit | None, default: int | None, limit: int) -> bool:
+    """Whether the pool's limit must be stored explicitly (`dagster instance concurrency set`): when the
+    row is not `limit`, and when it is but only from a default other than `limit`, which Dagster would
+    try to re-sync at the next claim and fail on PostgreSQL. An explicit row no default touches."""
+    if stored is None:
+        return default != limit
+    return stored.limit != limit or (stored.from_default and default != limit)

@@ -7,6 +7,7 @@ import dagster as dg
 from pydantic import Field
 
 from resources.comfyui import ComfyUIResource
+from studio.shots.factory import framepack_options
 from studio.shots.renderers import FramePackShotRenderer, PreviewShotRenderer
 
 
@@ -48,7 +49,7 @@ class FramePackShotRendererResource(ShotRendererResource):
 def shot_resources(backend: str, settings) -> dict:
     if backend == "preview":
         return {"shot_renderer": PreviewShotRendererResource(delay_s=settings.preview_delay_s)}
+    # The settings become config (shown in the UI, overridable per run), which get_client builds from.
     return {"shot_renderer": FramePackShotRendererResource(
         comfyui=ComfyUIResource(urls=list(settings.comfyui_urls)), allow_drawn_keyframes=False,
-        keyframe_width=640, keyframe_height=360, model=settings.framepack_model, steps=settings.framepack_steps,
-        use_teacache=settings.framepack_teacache, use_f1=settings.framepack_f1)}
+        keyframe_width=640, keyframe_height=360, **framepack_options(settings))}

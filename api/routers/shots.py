@@ -66,14 +66,10 @@ CLEARABLE = ("seed", "keyframe_image_id")
 
 
 def _renderer(settings):
-    # The same settings the shot_clips asset's renderer is built from (resources/shot_rendering.py).
     # The renderers bring numpy and the ffmpeg clip code: imported when a route needs one, not at start-up.
-    from studio.shots.renderers import FramePackShotRenderer, PreviewShotRenderer
+    from studio.shots.factory import shot_renderer
 
-    if settings.backend == "preview":
-        return PreviewShotRenderer()
-    return FramePackShotRenderer(None, model=settings.framepack_model, steps=settings.framepack_steps,
-                                 use_teacache=settings.framepack_teacache, use_f1=settings.framepack_f1)
+    return shot_renderer(settings)
 
 
 @router.get("/motion-presets")

@@ -68,11 +68,9 @@ async def check_comfyui(settings: Settings, conn: asyncpg.Connection | None) -> 
 
 def check_framepack(settings: Settings, client: ComfyUIClient, setups: dict[str, ServerSetup]) -> list[Line]:
     """The shot renderer's own preflight, before a scene finds it: same settings, same rule."""
-    from studio.shots.renderers import FramePackShotRenderer  # numpy and the clip code: only on the live backend
+    from studio.shots.factory import framepack_renderer  # numpy and the clip code: only on the live backend
 
-    # Built from the settings as the shot_clips asset's renderer is (resources/shot_rendering.py).
-    renderer = FramePackShotRenderer(client, model=settings.framepack_model, steps=settings.framepack_steps,
-                                     use_teacache=settings.framepack_teacache, use_f1=settings.framepack_f1)
+    renderer = framepack_renderer(settings, client)
     check = framepack_check(renderer.check_params(), setups)
     lines: list[Line] = []
     for url, problems in check.by_server.items():

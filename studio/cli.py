@@ -11,12 +11,14 @@ from pathlib import Path
 from studio.settings import load_settings
 from studio.db.errors import DatabaseConfigError
 from studio.db.session import studio_connection
-from studio.spec.importer import import_project
-from studio.spec.validation import SpecError, load_spec
 from studio.where import where_line
 
 
 async def _import(path: Path) -> int:
+    # The spec's models and YAML only here: `studio serve` and the rest start without them.
+    from studio.spec.importer import import_project
+    from studio.spec.validation import load_spec
+
     if path.suffix in (".gz", ".tgz", ".tar"):
         from studio.transfer.importer import import_archive
 
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             from studio.demo import run_demo
 
             return run_demo(args.spec)
-    except (SpecError, DatabaseConfigError, ValueError) as exc:
+    except (DatabaseConfigError, ValueError) as exc:  # a SpecError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 1

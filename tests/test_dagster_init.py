@@ -14,7 +14,7 @@ from studio.cli import main as studio
 from studio.dagster_home import HEADER, dev_instance_yaml
 from studio.doctor.checks import check_gpu_pool
 from studio.doctor.pool import read_gpu_pool
-from studio.domain.gpu_pool import StoredLimit
+from studio.domain.gpu_pool import StoredLimit, gpu_limit, must_store
 from studio.settings import load_settings
 from tests.dagster_pg_home import dagster_home
 from tests.test_doctor_pool import gpu_step
@@ -51,6 +51,22 @@ def pool(home: Path) -> tuple[int | None, StoredLimit | None]:
 
 def doctor() -> list[str]:
     return [str(line) for line in asyncio.run(check_gpu_pool(load_settings()))]
+
+
+@pytest.mark.parametrize("backend, servers, limit", [("live", 1, 1), ("live", 3, 3), ("preview", 3, 1)])
+def test_the_limit_is_one_slot_per_server_on_live_and_one_on_preview(backend, servers, limit):
+    assert gpu_limit(backend, servers) == limit
+
+
+@pytest.mark.parametrize("stored, default, store", [
+    (None, 2, False),  # initialize_pools stores it from the default, as Dagster would
+    (None, 1, True), (None, None, True),
+    (StoredLimit(2, True), 2, False), (StoredLimit(2, False), 1, False),  # an explicit row: no default touches it
+    (StoredLimit(1, False), 2, True), (StoredLimit(3, True), 3, True),
+    (StoredLimit(2, True), 1, True),  # the right limit, on a default Dagster would re-sync (and fail)
+])
+def test_the_limit_is_stored_explicitly_when_the_row_or_the_default_it_rests_on_is_not_it(stored, default, store):
+    assert must_store(stored, default, 2) is store
 
 
 def test_a_new_dev_instance_yaml_starts_from_the_limit_it_is_given(tmp_path):

@@ -4,12 +4,13 @@ Every GPU asset declares `pool="gpu"` and jobs go to the least busy ComfyUI serv
 limit must be the number of servers (DESIGN §2): above it two GPU steps share one GPU, below it a
 GPU idles. The limit a run gets is not simply dagster.yaml's `concurrency.pools.default_limit`:
 
-- `studio dagster-init` stores the pool with the default limit; Dagster marks such a row "from
-  default" and, when a step claims a slot, re-syncs it to a changed default. On PostgreSQL that
-  re-sync fails in Dagster 1.13 (its INSERT hits the unique key and the UPDATE runs in the aborted
-  transaction), so a default edited after the pool was stored makes GPU steps fail at their claim.
+- A pool first stored from the default limit is a row marked "from default", which Dagster re-syncs
+  to a changed default when a step claims a slot. On PostgreSQL that re-sync fails in Dagster 1.13
+  (its INSERT hits the unique key and the UPDATE runs in the aborted transaction), so a default
+  edited after the pool was stored makes GPU steps fail at their claim.
 - `dagster instance concurrency set gpu N` stores an explicit limit, which the default no longer
-  touches: that row is the limit.
+  touches: that row is the limit. `studio dagster-init` does the same whenever the stored row is not
+  the settings' limit (`must_store`), and keeps a dagster.yaml it wrote at that default.
 """
 
 from __future__ import annotations

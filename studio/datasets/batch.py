@@ -238,7 +238,10 @@ async def _register_and_review(pool, character, image: GeneratedImage, reviewer,
     hashes.add(phash)
     sha = hashlib.sha256(image.data).hexdigest()
     relative = f"datasets/{character.slug}/images/{sha[:20]}.png"
-    await asyncio.to_thread(write_atomically, media_root / relative, image.data)
+    # Written from the loop (a 1.5 MB picture takes ~0.5 ms into the page cache): in a worker thread
+    # each of the write's system calls handed the GIL back and forth with the busy loop, which tripled
+    # the write's CPU (0.4 -> 1.2-1.5 ms measured).
+    write_atomically(media_root / relative, image.data)
     try:
         review = await reviewer.review(image.data, character, log)
     except Exception as exc:  # a reviewer failure sends the image to a person, never approves it

@@ -23,6 +23,16 @@ async def seed_with_keyframe(db, studio_env, tmp_path) -> int:
     return shots
 
 
+async def open_episode(page, address: str) -> list[str]:
+    """The studio page at `address` with the first episode's facts shown; the page's errors, collected."""
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await page.goto(address)
+    await page.click("#episodes button")
+    await page.wait_for_function("() => document.getElementById('episode-facts').textContent.includes('LUFS')")
+    return errors
+
+
 async def test_studio_page_plays_the_episode_and_rerenders_a_shot(studio_env, db, db_url, tmp_path, monkeypatch):
     shots = await seed_with_keyframe(db, studio_env, tmp_path)
     second = await db.fetchval("SELECT shot_key FROM shots WHERE position = 2")
@@ -31,11 +41,7 @@ async def test_studio_page_plays_the_episode_and_rerenders_a_shot(studio_env, db
     with serve_with_env(monkeypatch, db_url, STUDIO_HOME=str(studio_env),
                         STUDIO_DAGSTER_GRAPHQL_URL="http://127.0.0.1:9/graphql") as url:
         async with chromium_page() as page:
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            await page.goto(f"{url}/studio")
-            await page.click("#episodes button")
-            await page.wait_for_function("() => document.getElementById('episode-facts').textContent.includes('LUFS')")
+            errors = await open_episode(page, f"{url}/studio")
             facts = await page.text_content("#episode-facts")
             assert "stream copy" in facts and "3.5 s" in facts
             assert await page.text_content("#publish-state") == "Not published"
@@ -83,11 +89,7 @@ async def test_a_token_user_plays_the_episode_and_sees_the_shot_frames(studio_en
     app = review_app(db_url, studio_env, settings_for(api_trusted_networks=(), jwt_secret=secret))
     with serve_api(app) as url:
         async with chromium_page() as page:
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            await page.goto(f"{url}/studio#token={token}")
-            await page.click("#episodes button")
-            await page.wait_for_function("() => document.getElementById('episode-facts').textContent.includes('LUFS')")
+            errors = await open_episode(page, f"{url}/studio#token={token}")
             await page.click("#play-episode")
             await page.wait_for_function(
                 "() => { const v = document.getElementById('player'); return v.currentTime > 1.2 && "

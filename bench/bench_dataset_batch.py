@@ -2,6 +2,11 @@
 
 - overhead_ms_per_image: doubles answer at once, batch of 100; wall time per image from the first
   submit to the last recorded decision (goal <= 20 ms). Also the median submit-to-decision latency.
+  The doubles run in their own processes, like the real services, but on the same cores: the wall
+  time also pays for the CPU they spend (the ComfyUI double's ~70 websocket messages and 832x1216 PNG
+  per image, which a real ComfyUI spends on the GPU box). So the CPU of that batch is reported beside
+  it, per image: overhead_cpu_ms_per_image (this process: the pipeline's own), the doubles' and
+  PostgreSQL's. On 2 cores the wall time per image cannot be under half their sum.
 - gpu_duty_pct: a double taking 1.0 s per job, batch of 20; share of the batch's span in which the
   "GPU" was executing a job (goal >= 98 %; the seed system polled every 5 s).
 - gpu_duty_fast_pct: the same with 0.2 s per job (fast models: LCM, Lightning, Turbo), batch of 50
@@ -19,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.cpu_share import CpuMeter, postgres_pids
 from bench.results import record
 from studio.clients.comfyui import ComfyUIClient
 from studio.clients.ollama import OllamaClient
@@ -40,10 +46,11 @@ CHECKPOINT = "animagine-xl-3.1.safetensors"
 
 @contextlib.contextmanager
 def _service(*args: str):
+    """(URL, process id) of a double serving in its own process."""
     proc = subprocess.Popen([sys.executable, "-m", "tests.doubles.serve", *args], cwd=REPO,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        yield proc.stdout.readline().strip()
+        yield proc.stdout.readline().strip(), proc.pid
     finally:
         proc.stdin.close()
         proc.wait(10)
@@ -65,14 +72,20 @@ async def measure(home: Path) -> dict:
         await import_project(conn, load_spec(SPEC), SPEC, home / "media")
     figures = {}
     # Answering at once, each in its own process like the real services.
-    with _service("comfyui", "--install", f"CheckpointLoaderSimple:ckpt_name:{CHECKPOINT}") as comfy_url, \
-            _service("ollama") as ollama_url:
+    with _service("comfyui", "--install", f"CheckpointLoaderSimple:ckpt_name:{CHECKPOINT}") as (comfy_url, comfy), \
+            _service("ollama") as (ollama_url, ollama):
         await _batch(pool, home / "media", comfy_url, ollama_url, 5, "warm-up")
+        meter = CpuMeter(doubles=lambda: [comfy, ollama], db=lambda: postgres_pids(home / "pg"))
+        meter.start()
         report, elapsed = await _batch(pool, home / "media", comfy_url, ollama_url, 100, "overhead")
+        cpu = meter.stop()
         latencies = [(done - submitted) * 1000 for _, submitted, done in report.timings]
         figures["overhead_ms_per_image"] = round(elapsed * 1000 / 100, 2)
         figures["overhead_latency_p50_ms"] = round(statistics.median(latencies), 2)
         figures["overhead_images_recorded"] = len(report.timings)
+        figures["overhead_cpu_ms_per_image"] = round(cpu["own"] * 1000 / 100, 2)
+        figures["overhead_doubles_cpu_ms_per_image"] = round(cpu["doubles"] * 1000 / 100, 2)
+        figures["overhead_db_cpu_ms_per_image"] = round(cpu["db"] * 1000 / 100, 2)
     for key, job_seconds, count in (("gpu_duty", 1.0, 20), ("gpu_duty_fast", 0.2, 50)):
         with ComfyUIDouble(job_seconds=job_seconds) as comfy, OllamaDouble() as ollama:
             comfy.install("CheckpointLoaderSimple", "ckpt_name", CHECKPOINT)

@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 
 from studio.settings import load_settings
-from studio.dagster_home import ensure_dagster_home, initialize_pools
+from studio.dagster_init import initialize_dagster_home
 from studio.dagster_runs import ORIGIN_TAG
 from studio.db.session import studio_connection
 from studio.demo_runner import DemoRunner
@@ -111,7 +111,8 @@ def run_demo(spec_path: Path) -> int:
     started = time.monotonic()
     settings = load_settings()
     print(f"backend: {settings.backend}")
-    ensure_dagster_home(settings)
+    # As `studio dagster-init` does: the instance, its schema and the gpu pool limit the settings give.
+    initialize_dagster_home(settings)
     from anime_assets.definitions import defs  # after DAGSTER_HOME and settings are in place
     setup_seconds = time.monotonic() - started
     print(f"set-up (studio database, Dagster instance, code location) in {setup_seconds:.1f} s")
@@ -130,7 +131,6 @@ def run_demo(spec_path: Path) -> int:
             runner.project, done = asyncio.run(_import(spec_path))
             print(f"  {done}")
         with runner.step("partitions", STEPS["partitions"]):
-            initialize_pools(instance)
             sync_partitions(defs, instance)
         for step in ("characters", "datasets"):
             with runner.step(step, STEPS[step]):

@@ -19,7 +19,7 @@ import yaml
 
 from studio.settings import Settings
 from studio.db.embedded import ensure_database, start_embedded_server
-from studio.domain.gpu_pool import POOL, StoredLimit, gpu_limit, must_store
+from studio.domain.gpu_pool import POOL, StoredLimit, default_limit_of, gpu_limit, must_store
 from studio.uploads import write_atomically
 
 # Pools, run queue and telemetry: what every dev instance shares; storage is added per studio home.
@@ -102,7 +102,7 @@ def write_default_limit(config: Path, limit: int) -> str | None:
     pools start where the stored one is; another's file is left alone and said so when it differs."""
     text = config.read_text()
     loaded = yaml.safe_load(text) or {}
-    default = ((loaded.get("concurrency") or {}).get("pools") or {}).get("default_limit")
+    default = default_limit_of(loaded)
     if default == limit:
         return None
     if not text.startswith(HEADER):

@@ -15,9 +15,9 @@ from studio.datasets import repository
 from studio.datasets.generators import ComfyImageGenerator
 from studio.datasets.models import GenerationRequest
 from studio.dagster_home import dagster_home_dir
-from studio.doctor.comfy import reachable, server_setups
+from studio.doctor.comfy import reachable, server_setups, workflows_problems
 from studio.doctor.pool import read_gpu_pool
-from studio.domain.comfy_setup import ServerSetup, workflow_problems
+from studio.domain.comfy_setup import ServerSetup
 from studio.domain.framepack_setup import framepack_check
 from studio.domain.gpu_pool import pool_lines
 from studio.settings import Settings
@@ -61,8 +61,8 @@ async def check_comfyui(settings: Settings, conn: asyncpg.Connection | None) -> 
         if isinstance(setup, str):
             lines.append(Line("comfyui", False, setup))
             continue
-        problems = dict.fromkeys(line for workflow in workflows for line in workflow_problems(workflow, setup, url))
-        lines += [Line("comfyui", False, problem) for problem in problems] or [Line("comfyui", True, f"{url}: {what}")]
+        lines += [Line("comfyui", False, problem) for problem in workflows_problems(workflows, setup, url)] or [
+            Line("comfyui", True, f"{url}: {what}")]
     return lines + check_framepack(settings, client, reachable(setups))
 
 

@@ -45,12 +45,17 @@ async def server_setups(client: ComfyUIClient) -> dict[str, ServerSetup | str]:
     return {server: await server_setup(client, server) for server in client.urls}
 
 
+def workflows_problems(workflows: list[dict], setup: ServerSetup, server: str) -> list[str]:
+    """What `server`, which has `setup`, lacks for these workflows, each line once."""
+    return list(dict.fromkeys(line for workflow in workflows for line in workflow_problems(workflow, setup, server)))
+
+
 async def server_problems(client: ComfyUIClient, server: str, workflows: list[dict]) -> list[str]:
     """Lines saying what `server` lacks for these workflows; [] when it can run them all."""
     setup = await server_setup(client, server)
     if isinstance(setup, str):
         return [setup]
-    return list(dict.fromkeys(line for workflow in workflows for line in workflow_problems(workflow, setup, server)))
+    return workflows_problems(workflows, setup, server)
 
 
 async def comfy_problems(client: ComfyUIClient, workflows: list[dict]) -> list[str]:

@@ -69,45 +69,27 @@ expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "41
 
 [phases.stateful.generation]
 max-examples = 40
-
-# Half the time a path names something the example holds, so fuzzing reaches past the 404. A {{slug}}
-# names any kind of thing; the other names take only their own kind.
-[dictionaries.example]
-values = {every}
-[dictionaries.project]
-values = {project}
-[dictionaries.character]
-values = {characters}
-[dictionaries.style]
-values = {style}
-[dictionaries.scene]
-values = {scenes}
-[dictionaries.episode]
-values = {episodes}
-[dictionaries.shot]
-values = {shots}
-
-[parameters]
-"path.slug" = {{ dictionary = "example", probability = 0.5 }}
-"path.project" = {{ dictionary = "project", probability = 0.5 }}
-"path.character" = {{ dictionary = "character", probability = 0.5 }}
-"path.style" = {{ dictionary = "style", probability = 0.5 }}
-"path.scene" = {{ dictionary = "scene", probability = 0.5 }}
-"path.episode" = {{ dictionary = "episode", probability = 0.5 }}
-"path.key" = {{ dictionary = "shot", probability = 0.5 }}
 """
 
 
+# Half the time a path names something the example holds, so fuzzing reaches past the 404. A {slug}
+# names any kind of thing; the other names take only their own kind (path parameter -> dictionary).
+PATH_DICTIONARIES = {"slug": "example", "project": "project", "character": "character", "style": "style",
+                     "scene": "scene", "episode": "episode", "key": "shot"}
+
+
 def _config() -> str:
-    """CONFIG with the example's own names."""
+    """CONFIG with a dictionary of the example's own names for each kind of path parameter."""
     spec = load_spec(EXAMPLE_SPEC)
-    names = {"project": [spec.project.slug], "characters": [c.slug for c in spec.characters],
-             "style": [spec.style.slug], "scenes": [s.slug for s in spec.scenes],
-             "episodes": [e.slug for e in spec.episodes]}
-    shots = [key for scene in spec.scenes for key in shot_keys((s.key, s.description) for s in scene.shots)]
-    every = [slug for slugs in names.values() for slug in slugs]
-    return CONFIG.format(every=json.dumps(every), shots=json.dumps(shots),
-                         **{kind: json.dumps(slugs) for kind, slugs in names.items()})
+    names = {"project": [spec.project.slug], "character": [c.slug for c in spec.characters],
+             "style": [spec.style.slug], "scene": [s.slug for s in spec.scenes],
+             "episode": [e.slug for e in spec.episodes]}
+    names["example"] = [slug for slugs in names.values() for slug in slugs]
+    names["shot"] = [key for scene in spec.scenes for key in shot_keys((s.key, s.description) for s in scene.shots)]
+    dictionaries = "".join(f"[dictionaries.{kind}]\nvalues = {json.dumps(values)}\n" for kind, values in names.items())
+    parameters = "".join(f'"path.{name}" = {{ dictionary = "{kind}", probability = 0.5 }}\n'
+                         for name, kind in PATH_DICTIONARIES.items())
+    return f"{CONFIG}\n{dictionaries}\n[parameters]\n{parameters}"
 
 
 async def _seed_images(db_url: str, media: Path) -> None:

@@ -3,8 +3,8 @@
     with serve_api(app) as base_url:
         httpx.get(f"{base_url}/api/health")
 
-`with_routers` includes routers the app does not have yet (api/app.py includes them once they are
-wired in; then it is a no-op), so a test exercises exactly what `studio serve` will serve.
+`with_routers` adds routers the app does not have yet, as api/app.py adds its own (once a router is
+wired in there it is a no-op), so a test exercises exactly what `studio serve` will serve.
 """
 
 from __future__ import annotations
@@ -17,13 +17,15 @@ from typing import Iterator
 import uvicorn
 from fastapi import APIRouter, FastAPI
 
+from api.app import add_routes
+
 
 def with_routers(app: FastAPI, *routers: APIRouter) -> FastAPI:
-    # FastAPI keeps an included router as one entry pointing at the original router.
-    included = {id(getattr(route, "original_router", None)) for route in app.routes}
+    # The app holds a router's own route objects (api/app.py's add_routes), not copies.
+    present = {id(route) for route in app.routes}
     for router in routers:
-        if id(router) not in included:
-            app.include_router(router)
+        if not any(id(route) in present for route in router.routes):
+            add_routes(app, router)
     return app
 
 

@@ -25,14 +25,33 @@ BIGINT_MAX = 2**63 - 1  # images.id is a bigint: a cursor past it names no image
 # studio.domain.appearance.is_human_species in SQL (tests/test_rules_agree.py checks they agree).
 NON_HUMAN_SQL = f"coalesce(c.appearance_data->>'species', '') ILIKE '%{NON_HUMAN_MARKER}%'"
 
-# One image as the API returns it (api.schemas.review.ImageOut; tests/test_review_api checks the two agree).
-# `review` is stored as a whole ReviewResult dump, so it passes through unchanged.
-IMAGE_JSON = f"""json_build_object(
-    'id', i.id, 'character', c.slug, 'character_name', c.name, 'project', p.slug, 'status', i.status,
-    'quality_score', i.quality_score, 'review', i.review, 'species', c.appearance_data->>'species',
-    'non_human', {NON_HUMAN_SQL}, 'prompt', i.prompt, 'seed', i.seed, 'created_at', i.created_at,
-    'decided_by', i.decided_by, 'reviewer', i.reviewer, 'reviewed_at', i.reviewed_at, 'source', i.source,
-    'image_url', '/api/images/' || i.id || '/file', 'thumb_url', '/api/images/' || i.id || '/thumb')::text"""
+# One image as the API returns it (api.schemas.review.ImageOut; tests/test_review_api checks the two agree),
+# as (key, SQL expression, quoted). A quoted value goes through to_json (strings, timestamps); the
+# text form of the others already is their JSON (numbers, booleans, the stored `review` document,
+# which passes through unchanged).
+IMAGE_FIELDS = (
+    ("id", "i.id", False), ("character", "c.slug", True), ("character_name", "c.name", True),
+    ("project", "p.slug", True), ("status", "i.status", True), ("quality_score", "i.quality_score", False),
+    ("review", "i.review", False), ("species", "c.appearance_data->>'species'", True),
+    ("non_human", NON_HUMAN_SQL, False), ("prompt", "i.prompt", True), ("seed", "i.seed", False),
+    ("created_at", "i.created_at", True), ("decided_by", "i.decided_by", True), ("reviewer", "i.reviewer", True),
+    ("reviewed_at", "i.reviewed_at", True), ("source", "i.source", True),
+    ("image_url", "'/api/images/' || i.id || '/file'", True), ("thumb_url", "'/api/images/' || i.id || '/thumb'", True),
+)
+
+
+def json_object_sql(fields) -> str:
+    """A JSON object built by joining text: json_build_object looks up every argument's type and
+    output function again for every row (36 per image), which was two thirds of PostgreSQL's time
+    for a page; joining text costs a third less for the same document."""
+    parts = []
+    for number, (key, expression, quoted) in enumerate(fields):
+        value = f"to_json({expression})::text" if quoted else f"({expression})::text"
+        parts.append(f"'{',' if number else '{'}\"{key}\":' || coalesce({value}, 'null')")
+    return "(" + " || ".join(parts) + " || '}')"
+
+
+IMAGE_JSON = json_object_sql(IMAGE_FIELDS)
 
 IMAGE_FROM = """
     FROM images i JOIN characters c ON c.id = i.character_id JOIN projects p ON p.id = c.project_id"""

@@ -200,7 +200,7 @@ async def test_calls_in_a_session_share_one_client_which_closes_with_the_session
             async with resource.session() as inner:  # nested: the same clients
                 assert inner is clients
             shared = clients.get(ollama.url)
-            assert not shared.is_closed and len(shared._transport._pool.connections) == 1
+            assert not shared.is_closed and len(shared._transport.idle_connections) == 1
         assert shared.is_closed
         assert await resource.tags()  # outside any session a call opens (and closes) its own client
         assert len(ollama.requests) == 2

@@ -37,7 +37,11 @@ def _ssl_context() -> ssl.SSLContext:
 def http_client(base_url: str, timeout: float | httpx.Timeout) -> httpx.AsyncClient:
     import httpx
 
-    return httpx.AsyncClient(base_url=base_url, timeout=timeout, verify=_ssl_context())
+    from studio.clients.http_transport import LeanTransport
+
+    # Proxies from the environment still apply: httpx mounts them in front of `transport`.
+    https = httpx.AsyncHTTPTransport(verify=_ssl_context())
+    return httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=LeanTransport(https))
 
 
 class Closable(Protocol):

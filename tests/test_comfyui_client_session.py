@@ -96,3 +96,23 @@ async def test_frames_are_routed_by_prompt_id_and_odd_ones_ignored():
         assert mine.socket_says_finished.is_set() and not other.socket_says_finished.is_set()
     assert not link.watches
     await link.aclose()
+
+
+async def test_frames_of_unwatched_types_are_dropped_unread_and_other_shapes_still_decoded():
+    async def no_socket(server, client_id):
+        return None
+
+    link = ServerLink("http://gpu", httpx.AsyncClient(), no_socket, retry_s=1.0)
+    watch = PromptWatch("p1", {}, logging.getLogger("t"), 10.0)
+    seen = []
+    watch.on_message = seen.append
+    with link.watching(watch):
+        for kind in ("status", "progress_state", "executed", "execution_cached", "execution_start", "progress"):
+            link._dispatch(json.dumps({"type": kind, "data": {"prompt_id": "p1"}}))
+        # Not ComfyUI's framing (compact, data first, an escaped type): decoded, then routed as before.
+        link._dispatch('{"type":"executing","data":{"node":null,"prompt_id":"p1"}}')
+        link._dispatch('{"data": {"prompt_id": "p1"}, "type": "execution_success"}')
+        link._dispatch('{"type": "executin\\u0067", "data": {"node": null, "prompt_id": "p1"}}')
+    assert [m["type"] for m in seen] == ["execution_start", "progress", "executing", "execution_success",
+                                         "executing"]
+    await link.aclose()

@@ -10,14 +10,16 @@ import asyncio
 from pathlib import Path
 
 import asyncpg
-from fastapi import APIRouter, File, HTTPException, Query, UploadFile
+from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from api.deps import AppSettings, CurrentUser, MediaRoot, Pool, VisionOllama
 from api.openapi import file_answer
+from api.query_params import query_parameters, read_query
 from api.schemas.review import (ApproveIn, BulkIn, BulkOut, CharacterCounts, ImageOut, PendingPage, ReassignIn,
                                 RejectIn)
 from api.schemas.bounds import ImageId, ThumbSize
+from api.schemas.review_query import PendingQuery
 from studio.review import decisions, queries
 from studio.review.ingest import ingest_image
 from studio.review.media_files import ensure_thumbnail, media_type, resolve_media_path
@@ -41,19 +43,12 @@ async def _image_out(pool: asyncpg.Pool, image_id: int, status_code: int = 200) 
 
 # Image routes return PostgreSQL's JSON as is (studio/review/queries.py says why); response_model
 # keeps the OpenAPI schema.
-@router.get("/review/pending", response_model=PendingPage)
-async def pending(project: str | None = None, character: str | None = None,
-                  status: str = Query("pending", pattern="^(pending|approved|rejected)$"),
-                  min_score: float | None = Query(None, ge=0, le=1),
-                  max_score: float | None = Query(None, ge=0, le=1),
-                  non_human: bool | None = None, limit: int = Query(50, ge=1, le=queries.MAX_PAGE),
-                  after: str | None = Query(None, max_length=64,
-                                            json_schema_extra={"pattern": queries.CURSOR_PATTERN}),
-                  *, pool: Pool) -> Response:
-    page = await queries.pending_page(pool, project=project, character=character, status=status,
-                                      min_score=min_score, max_score=max_score, non_human=non_human,
-                                      limit=limit, after=after)
-    return _json(page.to_json())
+@router.get("/review/pending", response_model=PendingPage,
+            openapi_extra={"parameters": query_parameters(PendingQuery)})
+async def pending(request: Request, pool: Pool) -> Response:
+    # The page the review screen asks for constantly: api/query_params.py says why it reads its own.
+    query = read_query(PendingQuery, request)
+    return _json((await queries.pending_page(pool, **query.model_dump())).to_json())
 
 
 @router.get("/review/counts")

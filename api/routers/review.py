@@ -30,7 +30,7 @@ router = APIRouter(prefix="/api", tags=["review"])
 FILE_HEADERS = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
 
 
-def _json(document: str, status_code: int = 200) -> Response:
+def _json(document: bytes, status_code: int = 200) -> Response:
     return Response(document, status_code=status_code, media_type="application/json")
 
 

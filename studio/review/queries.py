@@ -51,7 +51,9 @@ def json_object_sql(fields) -> str:
     return "(" + " || ".join(parts) + " || '}')"
 
 
-IMAGE_JSON = json_object_sql(IMAGE_FIELDS)
+# As UTF-8 bytes (bytea): the page is joined and sent as bytes, never decoded into str and encoded
+# back (a name outside Latin-1 made every page a wide string to copy and re-encode).
+IMAGE_JSON = f"convert_to({json_object_sql(IMAGE_FIELDS)}, 'UTF8')"
 
 IMAGE_FROM = """
     FROM images i JOIN characters c ON c.id = i.character_id JOIN projects p ON p.id = c.project_id"""
@@ -67,11 +69,11 @@ class ProjectNotFound(LookupError):
 
 @dataclass(frozen=True)
 class Page:
-    items: list[str]  # IMAGE_JSON documents
+    items: list[bytes]  # IMAGE_JSON documents
     next: str | None
 
-    def to_json(self) -> str:
-        return f'{{"items":[{",".join(self.items)}],"next":{json.dumps(self.next)}}}'
+    def to_json(self) -> bytes:
+        return b'{"items":[' + b",".join(self.items) + b'],"next":' + json.dumps(self.next).encode() + b"}"
 
 
 def encode_cursor(last_id: int) -> str:
@@ -232,7 +234,7 @@ async def image_provenance(conn, image_id: int) -> dict | None:
     return {"provenance": dict(row), "feedback": [dict(f) for f in feedback]}
 
 
-async def image_json(conn, image_id: int) -> str | None:
+async def image_json(conn, image_id: int) -> bytes | None:
     return await conn.fetchval(f"SELECT {IMAGE_JSON} {IMAGE_FROM} WHERE i.id = $1", image_id)
 
 

@@ -5,8 +5,6 @@ They are `async def` although most do not await: FastAPI runs a plain `def` depe
 thread pool, and those hand-offs (several per request) were the largest cost of a cheap route.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, AsyncIterator
 

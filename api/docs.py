@@ -2,8 +2,6 @@
 so the page works on a network without a CDN. Only the asset files are used from that package.
 """
 
-from __future__ import annotations
-
 import importlib.util
 from pathlib import Path
 

@@ -7,8 +7,6 @@ and GPU seconds are read from the database when scraped; with the database away 
 answers, with `studio_database_up 0`.
 """
 
-from __future__ import annotations
-
 import asyncio
 
 from fastapi import APIRouter, Request

@@ -6,8 +6,6 @@ configuration table is generated from this class (`configuration_table()`) and a
 equal. Secrets are `SecretStr`: printing or logging the settings shows `**********`.
 """
 
-from __future__ import annotations
-
 import ipaddress
 import os
 from functools import cached_property

@@ -8,8 +8,6 @@ PUT /api/characters/{slug}/voice      set it (the spec's `voice` fields; omitted
 The scene video itself (range requests) and its WebVTT are served by api/routers/episode_media.py.
 """
 
-from __future__ import annotations
-
 import math
 from pathlib import Path
 from typing import Literal

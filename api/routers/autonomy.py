@@ -4,8 +4,6 @@ settings, learning, recommendations, drift, correction strategies, the decision 
 Plain code does the work (studio/autonomy/, studio/domain/); this router maps HTTP onto it.
 """
 
-from __future__ import annotations
-
 import random
 from datetime import datetime, timezone
 import asyncpg

@@ -4,8 +4,6 @@
 `file`), DELETE /api/characters/{slug}/references/{index} (0-based, as listed in reference_images).
 """
 
-from __future__ import annotations
-
 
 from fastapi import File, HTTPException, Path, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool

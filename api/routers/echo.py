@@ -4,8 +4,6 @@
 -> {prompt, backend}. Service unreachable 503, service error 502.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from fastapi import APIRouter

@@ -13,8 +13,6 @@ GET  /api/jellyfin                           configured / reachable / version (a
 POST /api/jellyfin/refresh                   a full library scan, on request only; refused within the debounce
 """
 
-from __future__ import annotations
-
 import time
 from pathlib import Path
 

@@ -4,8 +4,6 @@
 ordered list of {scene, transition, transition_s}, which replaces the old one in one transaction.
 """
 
-from __future__ import annotations
-
 from fastapi import Body, Response, status
 
 from api.deps import ProjectFilter, Connection

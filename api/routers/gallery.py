@@ -8,8 +8,6 @@ GET /api/images/{image_id}/provenance        what made an image and every decisi
 Read only and thin: studio.review.queries does the work; the page is api/static/gallery.*.
 """
 
-from __future__ import annotations
-
 import json
 from typing import Annotated, Literal
 

@@ -12,8 +12,6 @@ are not used by the pipeline, so they are listed but not probed.
 Echo is probed whenever it is configured (the /echo routes use it in either mode).
 """
 
-from __future__ import annotations
-
 import asyncio
 from dataclasses import dataclass
 from typing import Awaitable, Callable

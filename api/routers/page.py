@@ -4,8 +4,6 @@ Plain files, no build step and nothing fetched from elsewhere: the Content-Secur
 page load from this origin.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException

@@ -4,8 +4,6 @@
 /api/projects/{slug}/world. Deleting a project that has characters needs ?confirm=true.
 """
 
-from __future__ import annotations
-
 from fastapi import Query, Response, status
 
 from api.deps import Connection

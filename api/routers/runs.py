@@ -9,8 +9,6 @@ Errors: unknown asset, job or run 404, unknown partition 409, Dagster webserver 
 Dagster refusing the launch 502.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status

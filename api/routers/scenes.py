@@ -5,8 +5,6 @@ PUT /api/scenes/{slug}/shots/order with every shot id of the scene, in the new o
 A scene still in an episode cannot be deleted (409 naming the episodes).
 """
 
-from __future__ import annotations
-
 from fastapi import Body, Response, status
 
 from api.deps import ProjectFilter, Connection

@@ -10,8 +10,6 @@ GET  /api/scenes/{scene}/shots/{key}/clip                the clip (HTTP range re
 GET  /api/scenes/{scene}/shots/{key}/frames/{which}      keyframe | start | last, as PNG
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from fastapi import Body, HTTPException

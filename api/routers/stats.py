@@ -4,8 +4,6 @@ The figures are the review queue's counts (studio.review.queries.counts); an unk
 raises ProjectNotFound, which the app's error handlers answer with 404.
 """
 
-from __future__ import annotations
-
 import asyncpg
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel

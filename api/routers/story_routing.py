@@ -1,8 +1,6 @@
 """What the story routers share: their prefix and tag. Their refusals (404, 409, 422 in FastAPI's
 own validation-error shape) become HTTP answers in api/errors.py, like every domain error."""
 
-from __future__ import annotations
-
 from fastapi import APIRouter
 
 

@@ -10,8 +10,6 @@ PUT  /api/training/{slug}/active {version}     choose the active LoRA
 GET  /api/training/{slug}/checkpoints/{version}/file   download the .safetensors
 """
 
-from __future__ import annotations
-
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict

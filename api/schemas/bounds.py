@@ -7,8 +7,6 @@ unpaired surrogates, NaN and integers past bigint are refused for every route by
 api/middleware/body_guard.py before any model sees them.)
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from fastapi import Path, Query

@@ -1,8 +1,6 @@
 """Answers of the gallery routes: a character's counts against its target, its batches, and one image's
 provenance and decisions. Its pages of images are the review queue's `PendingPage` of `ImageOut`."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Literal
 

@@ -1,7 +1,5 @@
 """Request and response bodies of the review routes."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, Literal
 

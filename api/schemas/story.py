@@ -5,8 +5,6 @@ Field rules (slug pattern, text not empty, ranges, Appearance) are the project s
 Slugs are not editable: they are Dagster partition keys and media folder names.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, Any
 

@@ -13,8 +13,6 @@ a constraint that comes after a validator as a check of its own and writes it in
 holds the document to its `minimum`/`maximum`).
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, StrictBool

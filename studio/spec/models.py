@@ -1,7 +1,5 @@
 """The project spec: the YAML a creator writes, validated before anything touches the database."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -7,6 +7,7 @@ Tokens are never logged and never echoed in an error message.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 from typing import Literal
@@ -27,6 +28,9 @@ class User:
 LOCAL_USER = User(name="local", via="network")
 
 
+# Every request asks about its peer (and its forwarded chain): parsing an address is the costly part
+# of the answer, and a service hears from few addresses. Bounded, so a flood of made-up ones only evicts.
+@functools.lru_cache(maxsize=1024)
 def _parse_ip(value: str | None) -> IpAddress | None:
     if not value:
         return None
@@ -123,9 +127,10 @@ def user_from_token(token: str, settings: Settings) -> User:
     return User(name=subject.strip(), via="jwt")
 
 
-def authenticate(request: Request, settings: Settings) -> User:
-    """The caller, or an HTTPException 401 saying why not (the reason never contains the token)."""
-    if _within(client_address(request, settings), settings.api_trusted_networks):
+def authenticate(request: Request, settings: Settings, address: IpAddress | None) -> User:
+    """The caller at `address` (client_address), or an HTTPException 401 saying why not (the reason
+    never contains the token)."""
+    if _within(address, settings.api_trusted_networks):
         return LOCAL_USER
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -142,4 +147,5 @@ async def require_user(request: Request) -> User:
     user = getattr(request.state, "user", None)
     if user is not None:
         return user
-    return authenticate(request, request.app.state.settings)
+    settings = request.app.state.settings
+    return authenticate(request, settings, client_address(request, settings))

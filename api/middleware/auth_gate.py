@@ -68,12 +68,13 @@ class AuthGate:
         if scope["type"] != "http" or is_public(scope["path"]):
             return await self.app(scope, receive, send)
         request = Request(scope)
-        address = str(client_address(request, self.settings) or "unknown")
+        peer = client_address(request, self.settings)
+        address = str(peer or "unknown")
         if (wait := self.throttle.retry_after(address)) is not None:
             return await send_json(send, 429, {"detail": "too many failed logins from this address"},
                                    {"Retry-After": str(wait)})
         try:
-            request.state.user = authenticate(request, self.settings)
+            request.state.user = authenticate(request, self.settings, peer)
         except HTTPException as refusal:
             count = self.throttle.failed(address)
             if count <= FAILURES_PER_WINDOW:

@@ -79,13 +79,13 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
 
     async def drain(self, timeout: float | None) -> None:
-        if self._can_write is not None:
+        # A connection closed while writing is not an error yet: a server may refuse a request early
+        # (413, say) and close; its answer is read as any other (httpcore does the same).
+        if self._can_write is not None and not self.closed:
             try:
                 await asyncio.wait_for(asyncio.shield(self._can_write), timeout)
             except asyncio.TimeoutError:
                 raise httpx.WriteTimeout("timed out writing the request") from None
-        if self.closed:
-            raise httpx.WriteError(str(self.error or "connection closed while writing"))
 
     async def more(self, timeout: float | None, got_any: bool) -> None:
         """Wait for more bytes; the errors httpcore raises when none come."""
@@ -116,6 +116,10 @@ class _Connection(asyncio.Protocol):
     async def read_exactly(self, count: int, timeout: float | None) -> bytes:
         while len(self.buffer) < count:
             await self.more(timeout, True)
+        if len(self.buffer) == count:  # the usual case: the body ends the buffer; one copy, not two
+            data = bytes(self.buffer)
+            self.buffer.clear()
+            return data
         data = bytes(self.buffer[:count])
         del self.buffer[:count]
         return data

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from tests.conftest import REPO
 
 # Modules whose functions are routes or dependencies, or whose classes are pydantic models. FastAPI and
@@ -21,3 +24,10 @@ def test_route_and_model_modules_evaluate_their_annotations():
     stringified = [str(p.relative_to(REPO)) for p in paths
                    if str(p.relative_to(REPO)) not in ELSEWHERE and "from __future__ import annotations" in p.read_text()]
     assert stringified == []
+
+
+def test_importing_the_app_leaves_the_collector_as_it_was():
+    code = ("import gc, sys; was = sys.argv[1] == 'on'; gc.enable() if was else gc.disable(); "
+            "import api.app; assert gc.isenabled() == was; assert gc.get_freeze_count() > 0")
+    for state in ("on", "off"):
+        subprocess.run([sys.executable, "-c", code, state], cwd=REPO, check=True)

@@ -5,12 +5,14 @@ a batch holds the character's lock; under it, a history row still `started` can 
 """
 
 import asyncio
+import logging
 
 import pytest
 
 from studio.cli import main as studio
 from studio.datasets import repository
 from studio.datasets.batch import run_batch
+from studio.datasets.batch_lock import BatchLock
 from studio.datasets.generators import PreviewImageGenerator
 from studio.db.pool import create_pool
 from studio.review.reviewers import PreviewImageReviewer
@@ -65,3 +67,39 @@ def test_a_batch_left_started_by_a_dead_run_is_marked_failed_by_the_next(importe
     assert killed == {"dagster_run_id": "killed", "status": "failed", "finished": True,
                       "error": "interrupted: the run stopped mid-batch"}
     assert following["status"] == "succeeded"
+
+
+async def _kill_backend(pool, conn) -> None:
+    """What a database restart does to the lock's connection: its server process goes, the lock with it."""
+    await pool.execute("SELECT pg_terminate_backend($1)", conn.get_server_pid())
+    await asyncio.sleep(0.3)  # the pool hears of the lost connection
+
+
+def test_a_lock_lost_with_its_connection_is_taken_again_before_the_next_job(imported, db_url):
+    async def work(pool, character):
+        async with BatchLock(pool, character, logging.getLogger("test")) as lock:
+            await _kill_backend(pool, lock.connection)
+            async with pool.acquire() as other:  # free now: another batch could start
+                await repository.lock_batches(other, character)
+                await repository.unlock_batches(other, character)
+            await lock.hold()
+            async with pool.acquire() as other:
+                with pytest.raises(repository.BatchBusy):
+                    await repository.lock_batches(other, character)
+        async with pool.acquire() as other:  # given back at the end
+            await repository.lock_batches(other, character)
+
+    with_mika(db_url, work)
+
+
+def test_a_lock_another_run_took_meanwhile_stops_the_batch(imported, db_url):
+    async def work(pool, character):
+        async with BatchLock(pool, character, logging.getLogger("test")) as lock:
+            await _kill_backend(pool, lock.connection)
+            async with pool.acquire() as other:
+                await repository.lock_batches(other, character)
+                with pytest.raises(repository.BatchBusy) as busy:
+                    await lock.hold()
+                assert busy.value.permanent  # the batch stops instead of failing job after job
+
+    with_mika(db_url, work)

@@ -20,6 +20,7 @@ import asyncpg
 from PIL import Image
 
 from studio.datasets import repository as repo
+from studio.datasets.batch_lock import BatchLock
 from studio.db.pool import DATABASE_AWAY
 from studio.db.retry import in_transaction, one_statement
 from studio.review.automatic_decision import record_automatic_review
@@ -97,17 +98,12 @@ async def run_batch(pool: asyncpg.Pool, character: CharacterContext, *args, log:
     """One batch (arguments as `_run_batch`) under the character's batch lock; a batch of the character
     that a dead run left `started` is marked failed first, so its history never shows it running."""
     log = log or logging.getLogger(__name__)
-    async with pool.acquire() as lock_conn:
-        await repo.lock_batches(lock_conn, character)
-        try:
-            interrupted = await repo.fail_interrupted(lock_conn, character.id)
-            if interrupted:
-                log.warning("%s: the batches of runs %s stopped mid-way; marked failed", character.slug,
-                            ", ".join(interrupted))
-            return await _run_batch(pool, character, *args, log=log, **kwargs)
-        finally:
-            if not await repo.unlock_batches(lock_conn, character):
-                log.warning("%s: the batch lock's connection was lost (the database restarted?)", character.slug)
+    async with BatchLock(pool, character, log) as lock:
+        interrupted = await repo.fail_interrupted(lock.connection, character.id)
+        if interrupted:
+            log.warning("%s: the batches of runs %s stopped mid-way; marked failed", character.slug,
+                        ", ".join(interrupted))
+        return await _run_batch(pool, character, *args, lock=lock, log=log, **kwargs)
 
 
 async def _run_batch(
@@ -118,6 +114,7 @@ async def _run_batch(
     media_root: Path,
     *,
     count: int,
+    lock: BatchLock,
     run_id: str | None = None,
     queue_depth: int = 2,
     log: logging.Logger | None = None,
@@ -170,6 +167,7 @@ async def _run_batch(
         request = request_for(index)
         seed = request.seed
         async with slots:
+            await lock.hold()
             submitted = time.perf_counter()  # the job is handed to the GPU queue now
             image = await generator.generate(request, log)
         report.seeds.append(seed)

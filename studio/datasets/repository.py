@@ -46,7 +46,7 @@ async def next_seed_offset(conn, character_id: int) -> int:
 
 
 class BatchBusy(RuntimeError):
-    pass
+    permanent = True  # every later job of the batch would meet the same lock
 
 
 def _batch_lock_id(character_id: int) -> int:

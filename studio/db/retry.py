@@ -43,12 +43,21 @@ async def one_statement(pool: asyncpg.Pool, work: Callable[[asyncpg.Connection],
                         log: logging.Logger | None = None) -> T:
     """`work(conn)` as it is, retried like `in_transaction`: for work that is a single statement, which
     PostgreSQL runs as its own transaction (BEGIN and COMMIT would be two more round trips)."""
+    async def attempt() -> T:
+        async with pool.acquire() as conn:
+            return await work(conn)
+
+    return await retried(attempt, within_s=within_s, retry_every_s=retry_every_s, log=log)
+
+
+async def retried(attempt: Callable[[], Awaitable[T]], *, within_s: float = 30.0, retry_every_s: float = 0.5,
+                  log: logging.Logger | None = None) -> T:
+    """`attempt()` again every `retry_every_s` while the database is away, for up to `within_s`."""
     deadline = time.monotonic() + within_s
     warned = False
     while True:
         try:
-            async with pool.acquire() as conn:
-                return await work(conn)
+            return await attempt()
         except DATABASE_AWAY as exc:
             if time.monotonic() + retry_every_s > deadline:
                 raise DatabaseLost(f"the studio database was away for more than {within_s:g} s "

@@ -117,6 +117,34 @@ def test_the_database_restarted_mid_batch_and_the_batch_resumes_cleanly(own_serv
     assert history == {"status": "succeeded", "generated": 3}
 
 
+def _batch_locks(db_url: str) -> int:
+    return fetch(db_url, """SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted
+                             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())""")[0]["n"]
+
+
+def test_the_batch_lock_is_taken_again_after_a_restart(own_server, doubles):
+    """The restart took the lock with its connection; the batch holds it again before its next job, so
+    a second batch of the character cannot start beside it and draw the same seeds."""
+    pg_dir, url, home = own_server
+    comfy, ollama = doubles
+    assert studio(["import", str(EXAMPLE_SPEC)]) == 0
+    held_again = []
+
+    def restart_after_the_first_image():
+        wait_until(lambda: _image_rows(url) >= 1, what="the first image")
+        assert _batch_locks(url) == 1
+        _restart(pg_dir, down_s=1.0)
+        wait_until(lambda: _batch_locks(url) == 1, timeout_s=20, what="the batch lock taken again")
+        held_again.append(_image_rows(url) < 5)  # while the batch still runs
+
+    with Meanwhile(restart_after_the_first_image):
+        result = run_batch(live_resources(url, home, comfy, ollama), count=5)
+    assert result.success, failure_message(result)
+    assert held_again == [True]
+    assert _batch_locks(url) == 0  # and given back at the end
+    assert len(assert_nothing_half_written(url, home / "media")) == 5
+
+
 async def test_a_database_that_stays_away_stops_the_work_in_bounded_time(own_server):
     pg_dir, url, _ = own_server
     pool = await create_pool(url, max_size=2)

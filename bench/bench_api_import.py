@@ -26,9 +26,9 @@ print(time.perf_counter() - t0)
 """
 
 FIRST_ANSWER_PROBE = """
-import asyncio
 import time
 t0 = time.perf_counter()
+import asyncio
 from api.app import create_app
 app = create_app()
 

@@ -11,8 +11,7 @@ import pytest
 
 from studio.cli import main as studio
 from studio.datasets import repository
-from studio.datasets.batch import run_batch
-from studio.datasets.batch_lock import BatchLock
+from studio.datasets.batch import batch_lock, run_batch
 from studio.datasets.generators import PreviewImageGenerator
 from studio.db.pool import create_pool
 from studio.review.reviewers import PreviewImageReviewer
@@ -77,7 +76,7 @@ async def _kill_backend(pool, conn) -> None:
 
 def test_a_lock_lost_with_its_connection_is_taken_again_before_the_next_job(imported, db_url):
     async def work(pool, character):
-        async with BatchLock(pool, character, logging.getLogger("test")) as lock:
+        async with batch_lock(pool, character, logging.getLogger("test")) as lock:
             await _kill_backend(pool, lock.connection)
             async with pool.acquire() as other:  # free now: another batch could start
                 await repository.lock_batches(other, character)
@@ -94,7 +93,7 @@ def test_a_lock_lost_with_its_connection_is_taken_again_before_the_next_job(impo
 
 def test_a_lock_another_run_took_meanwhile_stops_the_batch(imported, db_url):
     async def work(pool, character):
-        async with BatchLock(pool, character, logging.getLogger("test")) as lock:
+        async with batch_lock(pool, character, logging.getLogger("test")) as lock:
             await _kill_backend(pool, lock.connection)
             async with pool.acquire() as other:
                 await repository.lock_batches(other, character)

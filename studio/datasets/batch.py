@@ -20,7 +20,7 @@ import asyncpg
 from PIL import Image
 
 from studio.datasets import repository as repo
-from studio.datasets.batch_lock import BatchLock
+from studio.db.advisory import HeldLock
 from studio.db.pool import DATABASE_AWAY
 from studio.db.retry import in_transaction, one_statement
 from studio.review.automatic_decision import record_automatic_review
@@ -98,12 +98,18 @@ async def run_batch(pool: asyncpg.Pool, character: CharacterContext, *args, log:
     """One batch (arguments as `_run_batch`) under the character's batch lock; a batch of the character
     that a dead run left `started` is marked failed first, so its history never shows it running."""
     log = log or logging.getLogger(__name__)
-    async with BatchLock(pool, character, log) as lock:
+    async with batch_lock(pool, character, log) as lock:
         interrupted = await repo.fail_interrupted(lock.connection, character.id)
         if interrupted:
             log.warning("%s: the batches of runs %s stopped mid-way; marked failed", character.slug,
                         ", ".join(interrupted))
         return await _run_batch(pool, character, *args, lock=lock, log=log, **kwargs)
+
+
+def batch_lock(pool: asyncpg.Pool, character: CharacterContext, log: logging.Logger) -> HeldLock:
+    """One batch of a character at a time: two would draw the same seeds."""
+    return HeldLock(pool, lambda conn: repo.lock_batches(conn, character),
+                    lambda conn: repo.unlock_batches(conn, character), f"{character.slug}: the batch lock", log)
 
 
 async def _run_batch(
@@ -114,7 +120,7 @@ async def _run_batch(
     media_root: Path,
     *,
     count: int,
-    lock: BatchLock,
+    lock: HeldLock,
     run_id: str | None = None,
     queue_depth: int = 2,
     log: logging.Logger | None = None,

@@ -1,15 +1,23 @@
-"""Releasing a session advisory lock held on a connection of its own while some work runs.
+"""A session advisory lock held on a connection of its own while some work runs (a dataset batch, a
+scene render): one such work per subject at a time.
 
-Such a lock goes with its connection: a crashed run frees it, and so does a database that restarts
-or kills the connection while the work runs. Releasing it then has nothing to release, and must not
-raise over the work's own outcome.
+Such a lock goes with its connection: a run that dies frees it, and so does a database that restarts
+or kills the connection while the work runs. `HeldLock.hold()`, called before each step of the work,
+notices (the pool hears of a lost connection at once; no round trip) and takes the lock again on a
+fresh connection, or raises the refusal of `take` when another run took it meanwhile. Releasing a
+lock whose connection went has nothing to release, and must not raise over the work's own outcome.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from typing import Awaitable, Callable
+
 import asyncpg
 
 from studio.db.pool import DATABASE_AWAY
+from studio.db.retry import retried
 
 
 async def release_session_lock(conn, lock_id: int) -> bool:
@@ -19,3 +27,59 @@ async def release_session_lock(conn, lock_id: int) -> bool:
         return True
     except (*DATABASE_AWAY, asyncpg.InterfaceError):  # InterfaceError: the pool took the dead connection back
         return False
+
+
+class HeldLock:
+    """`async with HeldLock(pool, take, release, what, log) as lock:` holds the lock `take(conn)` takes
+    (raising when another run holds it) until `release(conn)` (False when the connection had gone)."""
+
+    def __init__(self, pool: asyncpg.Pool, take: Callable[[asyncpg.Connection], Awaitable[None]],
+                 release: Callable[[asyncpg.Connection], Awaitable[bool]], what: str, log: logging.Logger):
+        self._pool, self._take_on, self._release_on, self._what, self._log = pool, take, release, what, log
+        self._conn: asyncpg.Connection | None = None
+        self._retaking = asyncio.Lock()  # steps in flight notice together; one of them takes it again
+
+    @property
+    def connection(self) -> asyncpg.Connection:
+        """The connection holding the lock (for work that needs the lock held while it runs)."""
+        return self._conn
+
+    async def _take(self) -> None:
+        conn = await self._pool.acquire()
+        try:
+            await self._take_on(conn)
+        except BaseException:
+            await self._pool.release(conn)
+            raise
+        self._conn = conn
+
+    def _held(self) -> bool:
+        try:
+            return self._conn is not None and not self._conn.is_closed()
+        except asyncpg.InterfaceError:  # the pool has taken the dead connection back already
+            return False
+
+    async def __aenter__(self) -> HeldLock:
+        await self._take()
+        return self
+
+    async def hold(self) -> None:
+        if self._held():
+            return
+        async with self._retaking:
+            if self._held():
+                return
+            self._log.warning("%s went with its connection (the database restarted?); taking it again", self._what)
+            if self._conn is not None:
+                await self._pool.release(self._conn)  # the pool replaces a closed connection (or has)
+                self._conn = None
+            await retried(self._take, log=self._log)
+
+    async def __aexit__(self, *exc_info) -> None:
+        if self._conn is None:
+            return
+        try:
+            if not await self._release_on(self._conn):
+                self._log.warning("%s: its connection was lost (the database restarted?)", self._what)
+        finally:
+            await self._pool.release(self._conn)

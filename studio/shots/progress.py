@@ -13,6 +13,7 @@ from collections import Counter
 
 import asyncpg
 
+from studio.db.retry import one_statement
 from studio.domain.shot_rendering import gpu_seconds_per_video_second, remaining_seconds
 from studio.run_progress import record_progress, start_progress
 from studio.shots import repository
@@ -55,5 +56,6 @@ class SceneProgress:
         self.log.info("shot %d/%d %s: %s%s; %s", done, total, key, outcome, detail,
                       time_left(left) if done < total else "scene done")
         if self.run_id:
-            async with self.pool.acquire() as conn:
-                await record_progress(conn, self.run_id, STEP, done, dict(self.counts), f"{key}: {outcome}")
+            counts = dict(self.counts)
+            await one_statement(self.pool, lambda conn: record_progress(conn, self.run_id, STEP, done, counts,
+                                                                        f"{key}: {outcome}"), log=self.log)

@@ -4,7 +4,8 @@ For each shot the start frame is known only once the shot before it is done (its
 the re-render rule is applied here, shot by shot, with the real frame: a shot whose input hash is
 unchanged and whose clip exists is skipped. A rendered clip is written under a name of its own,
 recorded in one UPDATE, and only then are the shot's old files removed: a crash loses the shot in
-flight and nothing else.
+flight and nothing else. A database restart in the middle costs nothing: each write is retried through
+the outage, and the scene's lock is taken again before the next shot (studio/db/advisory.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import asyncpg
 
+from studio.db.advisory import HeldLock
+from studio.db.retry import one_statement
 from studio.domain.shot_rendering import ShotToRender, needs_render, opens_chain, shot_input_hash, shot_seed
 from studio.media.clips import extract_last_frame, sha256_file
 from studio.shots import repository
@@ -56,28 +59,26 @@ async def render_scene(pool: asyncpg.Pool, scene: str, renderer, media_root: Pat
     """Render what changed. `only`: shot keys forced to render again (their clips are ignored).
     `run_id`: the Dagster run, whose progress the runs API then shows shot by shot."""
     report = SceneRenderReport(scene)
-    async with pool.acquire() as lock_conn:
-        await repository.lock_scene(lock_conn, scene)
-        try:
-            row = await repository.scene_row(lock_conn, scene)
-            if row is None:
-                raise LookupError(f"scene {scene!r} is not in the studio database")
-            report.interrupted = await repository.reset_interrupted(lock_conn, row["id"])
-            _remove_stale_temporaries(media_root, scene, log)
-            if report.interrupted:
-                log.warning("scene %s: shots %s were left mid-render by a run that stopped; rendering them again",
-                            scene, ", ".join(report.interrupted))
-            shots = await repository.render_shots(lock_conn, row["id"])
-            progress = await SceneProgress.start(pool, run_id, log, row["project_id"], renderer,
-                                                 [s["duration_s"] for s in shots])
-            await _render_chain(pool, scene, shots, renderer, media_root, progress, only or set(), report)
-        finally:
-            if not await repository.unlock_scene(lock_conn, scene):
-                log.warning("scene %s: the render lock's connection was lost (the database restarted?)", scene)
+    lock = HeldLock(pool, lambda conn: repository.lock_scene(conn, scene),
+                    lambda conn: repository.unlock_scene(conn, scene), f"scene {scene}: the render lock", log)
+    async with lock:
+        lock_conn = lock.connection
+        row = await repository.scene_row(lock_conn, scene)
+        if row is None:
+            raise LookupError(f"scene {scene!r} is not in the studio database")
+        report.interrupted = await repository.reset_interrupted(lock_conn, row["id"])
+        _remove_stale_temporaries(media_root, scene, log)
+        if report.interrupted:
+            log.warning("scene %s: shots %s were left mid-render by a run that stopped; rendering them again",
+                        scene, ", ".join(report.interrupted))
+        shots = await repository.render_shots(lock_conn, row["id"])
+        progress = await SceneProgress.start(pool, run_id, log, row["project_id"], renderer,
+                                             [s["duration_s"] for s in shots])
+        await _render_chain(pool, scene, shots, renderer, media_root, progress, only or set(), report, lock)
     return report
 
 
-async def _render_chain(pool, scene, shots, renderer, media_root, progress, forced, report) -> None:
+async def _render_chain(pool, scene, shots, renderer, media_root, progress, forced, report, lock) -> None:
     log = progress.log
     if not shots:
         return
@@ -89,6 +90,7 @@ async def _render_chain(pool, scene, shots, renderer, media_root, progress, forc
     await renderer.preflight()  # what would fail every shot fails here, before one is marked
     previous_last: str | None = None
     for index, shot in enumerate(shots):
+        await lock.hold()
         key = shot["shot_key"]
         if opens_chain(shot, index):
             start = shot["keyframe_path"]
@@ -103,7 +105,7 @@ async def _render_chain(pool, scene, shots, renderer, media_root, progress, forc
         input_hash = shot_input_hash(start_sha, renderer.render_inputs(job, anchor_sha))
         clip_present = _present(media_root, shot["clip_path"]) and key not in forced
         if not needs_render(shot["input_hash"], clip_present, input_hash):
-            previous_last = await _last_frame_of(pool, shot, media_root)
+            previous_last = await _last_frame_of(pool, shot, media_root, log)
             report.skipped.append(key)
             await progress.shot_done(index, key, "kept", " (unchanged)")
             continue
@@ -115,14 +117,14 @@ async def _render_chain(pool, scene, shots, renderer, media_root, progress, forc
                                  done["gpu_seconds"], done["rendered_duration_s"])
 
 
-async def _last_frame_of(pool, shot: dict, media_root: Path) -> str:
+async def _last_frame_of(pool, shot: dict, media_root: Path, log: logging.Logger) -> str:
     """A kept clip's last frame; extracted again if its file went missing."""
     if _present(media_root, shot["last_frame_path"]):
         return shot["last_frame_path"]
     relative = str(Path(shot["clip_path"]).with_name(Path(shot["clip_path"]).stem.replace("clip-", "last-") + ".png"))
     extract_last_frame(media_root / shot["clip_path"], media_root / relative)
-    async with pool.acquire() as conn:
-        await repository.set_last_frame(conn, shot["id"], relative, sha256_file(media_root / relative))
+    sha = sha256_file(media_root / relative)
+    await one_statement(pool, lambda conn: repository.set_last_frame(conn, shot["id"], relative, sha), log=log)
     return relative
 
 
@@ -131,8 +133,7 @@ async def _render_one(pool, scene, shot, job, start, start_sha, input_hash, anch
     began = time.monotonic()
     folder = f"shots/{scene}/{job.key}"
     clip_rel, last_rel = f"{folder}/clip-{input_hash[:12]}.mp4", f"{folder}/last-{input_hash[:12]}.png"
-    async with pool.acquire() as conn:
-        await repository.mark_rendering(conn, shot["id"])
+    await one_statement(pool, lambda conn: repository.mark_rendering(conn, shot["id"]), log=log)
     try:
         clip = await renderer.render(job, media_root / start, anchor_path, media_root / clip_rel, log)
         extract_last_frame(media_root / clip_rel, media_root / last_rel)
@@ -142,8 +143,8 @@ async def _render_one(pool, scene, shot, job, start, start_sha, input_hash, anch
         for made in (clip_rel, last_rel):
             if made not in (shot["clip_path"], shot["last_frame_path"]):
                 (media_root / made).unlink(missing_ok=True)
-        async with pool.acquire() as conn:
-            await repository.mark_failed(conn, shot["id"], f"{type(error).__name__}: {error}")
+        why = f"{type(error).__name__}: {error}"
+        await one_statement(pool, lambda conn: repository.mark_failed(conn, shot["id"], why), log=log)
         raise ShotRenderFailed(f"scene {scene}, shot {job.key}: {type(error).__name__}: {error}") from error
     except BaseException as stop:
         # Cancelled or terminated (a stopped Dagster run): the shot is not left `rendering`. A kill
@@ -156,8 +157,8 @@ async def _render_one(pool, scene, shot, job, start, start_sha, input_hash, anch
               "start_frame_sha256": start_sha, "input_hash": input_hash, "seed": job.seed,
               "gpu_seconds": clip.gpu_seconds, "rendered_duration_s": clip.duration_s, "backend": clip.backend,
               "prompt_id": clip.prompt_id}
-    async with pool.acquire() as conn:
-        await repository.mark_rendered(conn, shot["id"], values)
+    # Minutes of GPU work are in this clip: a database restarting just now must not lose them.
+    await one_statement(pool, lambda conn: repository.mark_rendered(conn, shot["id"], values), log=log)
     for old in (shot["clip_path"], shot["last_frame_path"]):
         if old and old not in (clip_rel, last_rel):
             (media_root / old).unlink(missing_ok=True)

@@ -5,6 +5,7 @@ review and its `image_reviewed` event, or there is no row and no file."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 
@@ -13,8 +14,12 @@ import pytest
 
 from studio.cli import main as studio
 from studio.db.embedded import ensure_database, start_embedded_server, stop_embedded_server
-from studio.db.pool import create_pool
+from studio.db.migrate import migrate
+from studio.db.pool import connect, create_pool
 from studio.db.retry import DatabaseLost, in_transaction
+from studio.shots.keyframes import ensure_keyframes
+from studio.shots.render_scene import render_scene
+from studio.shots.renderers import PreviewShotRenderer
 from tests.conftest import EXAMPLE_SPEC
 from tests.doubles.comfyui import ComfyUIDouble
 from tests.doubles.ollama import OllamaDouble
@@ -22,6 +27,7 @@ from tests.faults.live_batch import (
     CHECKPOINT, Meanwhile, assert_nothing_half_written, failure_message, great, live_resources, run_batch,
     wait_until,
 )
+from tests.shot_scene import make_scene
 from tests.test_dataset_batch import fetch
 
 pytestmark = pytest.mark.fault
@@ -156,3 +162,42 @@ async def test_a_database_that_stays_away_stops_the_work_in_bounded_time(own_ser
         assert time.monotonic() - started < 10 and lost.value.permanent  # a batch stops at it
     finally:
         pool.terminate()
+
+
+class _RestartingRenderer(PreviewShotRenderer):
+    """Restarts the database while it renders the first shot, as an operator might while the GPU works;
+    while rendering each later shot it notes whether the scene's lock is held."""
+
+    def __init__(self, pg_dir, url):
+        super().__init__(width=128, height=72, fps=12)
+        self.pg_dir, self.url, self.locks_seen = pg_dir, url, []
+
+    async def render(self, shot, start_frame, anchor, out, log):
+        if not self.locks_seen and shot.key.endswith("1"):
+            await asyncio.to_thread(_restart, self.pg_dir, 1.0)
+        else:
+            self.locks_seen.append(await asyncio.to_thread(_batch_locks, self.url))
+        return await super().render(shot, start_frame, anchor, out, log)
+
+
+async def test_a_scene_render_rides_out_a_database_restart(own_server, tmp_path):
+    """The shot rendered during the restart is recorded (its GPU minutes are not lost), the lock is taken
+    again before the next shot, and every shot ends rendered."""
+    pg_dir, url, _ = own_server
+    async with connect(url) as conn:
+        await migrate(conn)
+        keys = await make_scene(conn, shots=3)
+    pool = await create_pool(url, max_size=4)
+    log = logging.getLogger("test_scene_restart")
+    try:
+        await ensure_keyframes(pool, "harbour-night", tmp_path, size=(128, 72), allow_drawing=True, log=log)
+        renderer = _RestartingRenderer(pg_dir, url)
+        report = await render_scene(pool, "harbour-night", renderer, tmp_path, log=log)
+        assert report.rendered == keys
+        assert renderer.locks_seen == [1, 1]  # held again for the shots after the restart
+        rows = await pool.fetch("SELECT status, clip_path FROM shots ORDER BY position")
+        assert [r["status"] for r in rows] == ["rendered"] * 3
+        assert all((tmp_path / r["clip_path"]).is_file() for r in rows)
+    finally:
+        await pool.close()
+    assert await asyncio.to_thread(_batch_locks, url) == 0

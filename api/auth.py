@@ -5,8 +5,6 @@ direct peer is a configured proxy; otherwise anyone could claim to be on the tru
 Tokens are never logged and never echoed in an error message.
 """
 
-from __future__ import annotations
-
 import functools
 import ipaddress
 from dataclasses import dataclass

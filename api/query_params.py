@@ -8,8 +8,6 @@ tests/test_query_params.py holds the two together) and reads them with `read_que
 the same conversions and the same 422 answer naming the field, in one validation call.
 """
 
-from __future__ import annotations
-
 from typing import TypeVar
 
 from fastapi import Request

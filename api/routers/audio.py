@@ -17,7 +17,6 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import Connection, MediaRoot
 from api.routers.story_routing import story_router
-from studio.audio.voices_repository import character_voice, set_character_voice
 from studio.media_layout import episode_dir, scene_video_path
 from studio.spec.models import VoiceSpec
 
@@ -67,11 +66,18 @@ async def audio_analysis(media_root: MediaRoot, kind: Literal["scenes", "episode
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{kind[:-1]} {slug!r}: unreadable: {exc}") from None
 
 
+# The voices' repository (with the voice rules) loads when a voice is asked, not at every start.
+def _voices():
+    from studio.audio import voices_repository
+
+    return voices_repository
+
+
 @router.get("/characters/{slug}/voice")
 async def get_voice(conn: Connection, slug: str) -> dict:
-    return await character_voice(conn, slug)
+    return await _voices().character_voice(conn, slug)
 
 
 @router.put("/characters/{slug}/voice")
 async def put_voice(conn: Connection, slug: str, body: VoiceSpec) -> dict:
-    return await set_character_voice(conn, slug, body.model_dump(exclude_none=True))
+    return await _voices().set_character_voice(conn, slug, body.model_dump(exclude_none=True))

@@ -12,15 +12,31 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import get_pool
 from api.schemas.bounds import EXACT_INT_MAX, Boolean, JsonInteger, JsonNumber
-from studio.autonomy import decisions as control
-from studio.autonomy.drift_status import drift_of
-from studio.autonomy.facts import read_facts
-from studio.autonomy.learning_store import load_learning_data, recommend_one, style_params
 from studio.autonomy.settings import ThresholdChanges, all_thresholds, get_thresholds, project_id, put_thresholds
-from studio.domain.learning import DIMENSIONS, validate_pins
 from studio.domain.replenishment import Thresholds, start_of_day
 
 router = APIRouter(prefix="/api/autonomy", tags=["autonomy"])
+
+
+# The loop's own code (its facts, decisions, learning store and drift) loads when one of these routes
+# is asked, not at every start of the service: no review request needs it. The settings above stay,
+# as a route's body is one of their models.
+def _facts():
+    from studio.autonomy import facts
+
+    return facts
+
+
+def _control():
+    from studio.autonomy import decisions
+
+    return decisions
+
+
+def _learning():
+    from studio.autonomy import learning_store
+
+    return learning_store
 
 
 class LearningUpdate(BaseModel):
@@ -53,7 +69,7 @@ async def replenishment_status(project: str | None = Query(None), pool: asyncpg.
     """Per character: counts, the last decision with its guard values, next eligible time, paused, drifting."""
     async with pool.acquire() as conn:
         only = await _project(conn, project) if project else None
-        rows = await read_facts(conn, start_of_day(datetime.now(timezone.utc)))
+        rows = await _facts().read_facts(conn, start_of_day(datetime.now(timezone.utc)))
         last = {r["character_id"]: r for r in await conn.fetch(
             """SELECT DISTINCT ON (character_id) character_id, action, reason, details, created_at
                  FROM autonomy_decisions WHERE kind = 'replenishment' ORDER BY character_id, id DESC""")}
@@ -86,6 +102,7 @@ async def resume(slug: str, body: Who = Who(), pool: asyncpg.Pool = Depends(get_
 
 
 async def _set_paused(pool, slug: str, paused: bool, who: str) -> dict:
+    control = _control()
     async with pool.acquire() as conn:
         try:
             await control.set_paused(conn, slug, paused, who)
@@ -113,33 +130,40 @@ async def change_settings(slug: str, body: ThresholdChanges, pool: asyncpg.Pool 
 async def learning_settings(slug: str, pool: asyncpg.Pool = Depends(get_pool)) -> dict:
     """Whether the character learns, its pins, and the values learning may try (and a pin may take)
     within its style's bounds."""
+    from studio.domain.learning import DIMENSIONS
+
+    learning_store = _learning()
     character_id = await _character_id(pool, slug)
     async with pool.acquire() as conn:
-        data = await load_learning_data(conn, [character_id])
+        data = await learning_store.load_learning_data(conn, [character_id])
     row = data.styles.get(character_id)
     if row is None:
         raise HTTPException(409, f"character {slug!r} has no generation style")
-    space = data.space(style_params(row), row["learning_bounds"])
+    space = data.space(learning_store.style_params(row), row["learning_bounds"])
     return {"character": slug, "learning_enabled": row["learning_enabled"], "pins": row["pins"],
             "candidates": {d: list(space.values(d)) for d in DIMENSIONS}}
 
 
 @router.patch("/characters/{slug}/learning")
 async def change_learning(slug: str, body: LearningUpdate, pool: asyncpg.Pool = Depends(get_pool)) -> dict:
+    from studio.domain.learning import validate_pins
+
+    learning_store = _learning()
     character_id = await _character_id(pool, slug)
     async with pool.acquire() as conn:
         if body.pins is not None:
-            data = await load_learning_data(conn, [character_id])
+            data = await learning_store.load_learning_data(conn, [character_id])
             row = data.styles.get(character_id)
             if row is None:
                 raise HTTPException(409, f"character {slug!r} has no generation style")
             try:  # pins must lie inside the style's bounds
-                pins = validate_pins(data.space(style_params(row), row["learning_bounds"]), body.pins)
+                space = data.space(learning_store.style_params(row), row["learning_bounds"])
+                pins = validate_pins(space, body.pins)
             except ValueError as exc:
                 raise HTTPException(409, str(exc)) from None  # outside this style's bounds: state, not shape
         else:
             pins = None
-        await control.set_learning(conn, slug, who="api", learning_enabled=body.learning_enabled, pins=pins)
+        await _control().set_learning(conn, slug, who="api", learning_enabled=body.learning_enabled, pins=pins)
         row = await conn.fetchrow("SELECT learning_enabled, pins FROM character_autonomy WHERE character_id = $1",
                                   character_id)
     return {"character": slug, "learning_enabled": row["learning_enabled"], "pins": row["pins"]}
@@ -148,12 +172,14 @@ async def change_learning(slug: str, body: LearningUpdate, pool: asyncpg.Pool = 
 @router.get("/characters/{slug}/recommendation", responses={409: {"description": "the character has no generation style"}})
 async def recommendation(slug: str, pool: asyncpg.Pool = Depends(get_pool)) -> dict:
     """The parameters the next batch would get now (one Thompson draw; the sensor draws its own)."""
+    learning_store = _learning()
     character_id = await _character_id(pool, slug)
     async with pool.acquire() as conn:
-        data = await load_learning_data(conn, [character_id])
+        data = await learning_store.load_learning_data(conn, [character_id])
         project = await conn.fetchval("SELECT project_id FROM characters WHERE id = $1", character_id)
         thresholds = (await all_thresholds(conn)).get(project, Thresholds())
-    chosen = recommend_one(data, character_id, random.Random(), project_learning=thresholds.learning_enabled)
+    chosen = learning_store.recommend_one(data, character_id, random.Random(),
+                                          project_learning=thresholds.learning_enabled)
     if chosen is None:
         raise HTTPException(409, f"character {slug!r} has no generation style")
     return chosen
@@ -199,8 +225,10 @@ async def strategies(pool: asyncpg.Pool = Depends(get_pool)) -> list[dict]:
 
 @router.get("/drift")
 async def drift(pool: asyncpg.Pool = Depends(get_pool)) -> list[dict]:
+    from studio.autonomy.drift_status import drift_of
+
     async with pool.acquire() as conn:
-        rows = await read_facts(conn, start_of_day(datetime.now(timezone.utc)))
+        rows = await _facts().read_facts(conn, start_of_day(datetime.now(timezone.utc)))
         thresholds = await all_thresholds(conn)
     out = []
     for r in rows:

@@ -15,6 +15,7 @@ POST /api/jellyfin/refresh                   a full library scan, on request onl
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, Request
 from fastapi.responses import FileResponse, Response
@@ -22,16 +23,33 @@ from fastapi.responses import FileResponse, Response
 from api.deps import AppSettings, Connection, Dagster, MediaRoot
 from api.openapi import file_answer
 from api.routers.story_routing import story_router
-from studio.clients.jellyfin import JellyfinClient, JellyfinError, PathMap
-from studio.domain.subtitles import parse_srt, to_webvtt
-from studio.episodes import gpu_accounting, repository
 from studio.media_layout import scene_video_path
 from studio.settings import Settings
+
+if TYPE_CHECKING:
+    from studio.clients.jellyfin import JellyfinClient
+    from studio.episodes.repository import EpisodeRecord
 
 router = story_router("episode media")
 
 
-async def _episode(conn, slug: str) -> repository.EpisodeRecord:
+# The episode code (its repository, GPU accounting, subtitles, the Jellyfin client and library layout)
+# loads when one of these routes or the Jellyfin probe is asked, not at every start of the service: no
+# review request needs it.
+def _repository():
+    from studio.episodes import repository
+
+    return repository
+
+
+def _gpu_accounting():
+    from studio.episodes import gpu_accounting
+
+    return gpu_accounting
+
+
+async def _episode(conn, slug: str) -> "EpisodeRecord":
+    repository = _repository()
     try:
         return await repository.load_episode(conn, slug)
     except repository.EpisodeNotFound as error:
@@ -40,7 +58,7 @@ async def _episode(conn, slug: str) -> repository.EpisodeRecord:
 
 async def _render(conn, slug: str) -> dict:
     await _episode(conn, slug)
-    render = await repository.load_render(conn, slug)
+    render = await _repository().load_render(conn, slug)
     if render is None:
         raise HTTPException(404, f"episode {slug!r} is not assembled yet")
     return render
@@ -54,6 +72,8 @@ def _media_file(media_root: Path, relative: str | None, what: str, media_type: s
 
 
 def _vtt(path: Path, what: str) -> Response:
+    from studio.domain.subtitles import parse_srt, to_webvtt
+
     if not path.is_file():
         raise HTTPException(404, f"{what} has no subtitles")
     return Response(to_webvtt(parse_srt(path.read_text(encoding="utf-8"))), media_type="text/vtt; charset=utf-8")
@@ -61,6 +81,7 @@ def _vtt(path: Path, what: str) -> Response:
 
 @router.get("/episodes/{episode}/assembly")
 async def assembly_status(conn: Connection, settings: AppSettings, episode: str) -> dict:
+    repository = _repository()
     record = await _episode(conn, episode)
     render = await repository.load_render(conn, episode)
     publication = await repository.load_publication(conn, record.id)
@@ -130,7 +151,7 @@ async def scene_subtitles(media_root: MediaRoot, scene: str) -> Response:
 
 @router.get("/episodes/{episode}/gpu")
 async def episode_gpu(conn: Connection, episode: str) -> dict:
-    report = await gpu_accounting.episode_gpu(conn, episode)
+    report = await _gpu_accounting().episode_gpu(conn, episode)
     if report is None:
         raise HTTPException(404, f"episode {episode!r} is not in the studio database")
     return report
@@ -140,21 +161,23 @@ async def episode_gpu(conn: Connection, episode: str) -> dict:
 async def scene_gpu(conn: Connection, scene: str) -> dict:
     if await conn.fetchval("SELECT 1 FROM scenes WHERE slug = $1", scene) is None:
         raise HTTPException(404, f"scene {scene!r} is not in the studio database")
-    shots = await gpu_accounting.shot_gpu(conn, [scene])
+    shots = await _gpu_accounting().shot_gpu(conn, [scene])
     return {"scene": scene, "gpu_seconds": round(sum(s["gpu_seconds"] for s in shots), 3), "shots": shots}
 
 
 @router.get("/characters/{character}/gpu")
 async def character_gpu(conn: Connection, character: str) -> dict:
-    found = await gpu_accounting.character_gpu(conn, [character])
+    found = await _gpu_accounting().character_gpu(conn, [character])
     if not found:
         raise HTTPException(404, f"character {character!r} is not in the studio database")
     return found[0]
 
 
-def jellyfin_client(settings: Settings) -> JellyfinClient | None:
+def jellyfin_client(settings: Settings) -> "JellyfinClient | None":
     if not settings.jellyfin_url:
         return None
+    from studio.clients.jellyfin import JellyfinClient, PathMap
+
     return JellyfinClient(settings.jellyfin_url, settings.secret("jellyfin_token"),
                           path_map=PathMap.parse(settings.jellyfin_path_map), timeout_s=3.0)
 
@@ -164,6 +187,8 @@ async def jellyfin_probe(settings: Settings) -> dict:
     client = jellyfin_client(settings)
     if client is None:
         return {"configured": False, "reachable": None}
+    from studio.clients.jellyfin import JellyfinError
+
     try:
         info = await client.public_info()
     except JellyfinError as error:
@@ -181,6 +206,8 @@ async def jellyfin_refresh(request: Request, settings: AppSettings) -> dict:
     client = jellyfin_client(settings)
     if client is None:
         raise HTTPException(409, "no Jellyfin is configured (STUDIO_JELLYFIN_URL)")
+    from studio.clients.jellyfin import JellyfinError
+
     # A second full scan cancels the running one in Jellyfin: refuse one within the debounce instead.
     last = getattr(request.app.state, "jellyfin_refreshed_at", None)
     now = time.monotonic()

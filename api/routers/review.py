@@ -4,8 +4,6 @@ Thin on purpose: each route checks its input and calls studio.review.*; domain e
 answers in api/errors.py (404 unknown, 409 already decided / duplicate, 422 invalid).
 """
 
-from __future__ import annotations
-
 import asyncio
 from pathlib import Path
 

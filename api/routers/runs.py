@@ -18,7 +18,6 @@ from api.deps import Connection, Dagster
 from api.schemas.bounds import JsonObject
 from api.routers.health import Probe, add_readiness_probe
 from studio.dagster_runs import DagsterRuns, DagsterRunsError
-from studio.run_progress import run_progress
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -119,6 +118,9 @@ async def list_runs(dagster: Dagster, job: str | None = Query(None, max_length=2
 
 @router.get("/{run_id}")
 async def run_status(run_id: str, dagster: Dagster, conn: Connection) -> RunStatus:
+    # The progress table's reader (with the progress rules) loads when a run is asked, not at every start.
+    from studio.run_progress import run_progress
+
     run = RunStatus(**await dagster.run_status(run_id))
     run.current_step = next((s.key for s in run.steps if s.status == "IN_PROGRESS"), None)
     run.progress = [StepProgress(**p) for p in await run_progress(conn, run_id)]

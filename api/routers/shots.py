@@ -23,9 +23,6 @@ from api.routers.story_routing import story_router
 from studio.clients.ollama import OllamaError, OllamaTimeout, OllamaUnreachable
 from studio.domain.motion_presets import MOTION_PRESETS
 from studio.domain.scene_plan import MAX_SHOT_S, MIN_SHOT_S
-from studio.shots import status as shot_status
-from studio.story import proposals
-from studio.story.planner import PlanningFailed, scene_planner
 
 router = story_router("shots")
 
@@ -70,6 +67,21 @@ def _renderer(settings):
     return shot_renderer(settings)
 
 
+# Shot status (with the shot repository and the rendering rules) and the scene planner (with its
+# proposals) load when one of these routes is asked, not at every start of the service: no review
+# request needs them.
+def _shot_status():
+    from studio.shots import status
+
+    return status
+
+
+def _proposals():
+    from studio.story import proposals  # brings the planner (studio/story/planner.py)
+
+    return proposals
+
+
 @router.get("/motion-presets")
 async def motion_presets() -> list[dict]:
     return [p.as_dict() for p in MOTION_PRESETS.values()]
@@ -78,6 +90,9 @@ async def motion_presets() -> list[dict]:
 @router.post("/projects/{project}/scene-proposals", status_code=201)
 async def propose_scenes(conn: Connection, settings: AppSettings, project: str,
                          body: ProposalRequest = Body(default_factory=ProposalRequest)) -> dict:
+    from studio.story.planner import PlanningFailed, scene_planner
+
+    proposals = _proposals()
     context = await proposals.story_context(conn, project)
     try:
         proposal = await scene_planner(settings).propose(context, body.scenes)
@@ -92,18 +107,18 @@ async def propose_scenes(conn: Connection, settings: AppSettings, project: str,
 
 @router.get("/scene-proposals/{proposal_id}")
 async def get_proposal(conn: Connection, proposal_id: ProposalId) -> dict:
-    return await proposals.get_proposal(conn, proposal_id)
+    return await _proposals().get_proposal(conn, proposal_id)
 
 
 @router.post("/scene-proposals/{proposal_id}/accept")
 async def accept_proposal(conn: Connection, proposal_id: ProposalId,
                           body: AcceptRequest = Body(default_factory=AcceptRequest)) -> dict:
-    return {"scenes": await proposals.accept_proposal(conn, proposal_id, body.breakdown)}
+    return {"scenes": await _proposals().accept_proposal(conn, proposal_id, body.breakdown)}
 
 
 @router.get("/scenes/{scene}/render-status")
 async def render_status(conn: Connection, settings: AppSettings, media_root: MediaRoot, scene: str) -> dict:
-    return await shot_status.render_status(conn, scene, _renderer(settings), media_root)
+    return await _shot_status().render_status(conn, scene, _renderer(settings), media_root)
 
 
 @router.patch("/scenes/{scene}/shots/{key}/render")
@@ -111,12 +126,14 @@ async def edit_shot(conn: Connection, settings: AppSettings, media_root: MediaRo
                     body: ShotRenderEdit) -> dict:
     changes = {field: value for field, value in body.model_dump(exclude_unset=True).items()
                if value is not None or field in CLEARABLE}
+    shot_status = _shot_status()
     await shot_status.edit_shot(conn, scene, key, changes)
     return await shot_status.render_status(conn, scene, _renderer(settings), media_root)
 
 
 @router.post("/scenes/{scene}/shots/{key}/rerender")
 async def rerender_shot(conn: Connection, settings: AppSettings, media_root: MediaRoot, scene: str, key: str) -> dict:
+    shot_status = _shot_status()
     await shot_status.force_rerender(conn, scene, key)
     return await shot_status.render_status(conn, scene, _renderer(settings), media_root)
 
@@ -129,14 +146,14 @@ def _file(media_root, relative: str | None, what: str, media_type: str) -> FileR
 
 @router.get("/scenes/{scene}/shots/{key}/clip", responses=file_answer("video/mp4"))
 async def shot_clip(conn: Connection, media_root: MediaRoot, scene: str, key: str) -> FileResponse:
-    shot = await shot_status.shot_by_key(conn, scene, key)
+    shot = await _shot_status().shot_by_key(conn, scene, key)
     return _file(media_root, shot["clip_path"], f"the clip of shot {key}", "video/mp4")
 
 
 @router.get("/scenes/{scene}/shots/{key}/frames/{which}", responses=file_answer("image/png"))
 async def shot_frame(conn: Connection, media_root: MediaRoot, scene: str, key: str,
                      which: Literal["keyframe", "start", "last"]) -> FileResponse:
-    shot = await shot_status.shot_by_key(conn, scene, key)
+    shot = await _shot_status().shot_by_key(conn, scene, key)
     if which == "start":
         relative = await conn.fetchval("SELECT start_frame_path FROM shots WHERE id = $1", shot["id"])
     else:

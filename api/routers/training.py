@@ -10,6 +10,8 @@ PUT  /api/training/{slug}/active {version}     choose the active LoRA
 GET  /api/training/{slug}/checkpoints/{version}/file   download the .safetensors
 """
 
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict
@@ -17,10 +19,10 @@ from pydantic import BaseModel, ConfigDict
 from api.deps import Connection, MediaRoot
 from api.openapi import file_answer
 from api.schemas.bounds import INT32_MAX, Integer
-from studio.datasets.repository import load_character
 from studio.domain.readiness import dataset_readiness
-from studio.training import repository
-from studio.training.dagster_training import TrainingRuns
+
+if TYPE_CHECKING:
+    from studio.training.dagster_training import TrainingRuns
 
 router = APIRouter(prefix="/api/training", tags=["training"],
                    responses={409: {"description": "the character has no generation style"}})
@@ -31,11 +33,23 @@ class ActiveChoice(BaseModel):
     version: Integer(ge=1, le=INT32_MAX)
 
 
-def _runs(request: Request) -> TrainingRuns:
+# The training and dataset code (repositories, models, LoRA rules, Dagster's training runs) loads when
+# one of these routes is asked, not at every start of the service: no review request needs it.
+def _repository():
+    from studio.training import repository
+
+    return repository
+
+
+def _runs(request: Request) -> "TrainingRuns":
+    from studio.training.dagster_training import TrainingRuns
+
     return TrainingRuns(request.app.state.settings.dagster_graphql_url)
 
 
 async def _character(conn, slug: str):
+    from studio.datasets.repository import load_character
+
     try:
         character = await load_character(conn, slug)
     except ValueError as exc:  # a character without a style
@@ -58,6 +72,7 @@ async def training_status(conn: Connection, slug: str) -> dict:
     images, architecture = await snapshot_inputs(conn, character)
     readiness = dataset_readiness(len(images), character.target_images)
     current = dataset_hash(images) if images else None
+    repository = _repository()
     last = await repository.latest_dataset_hash(conn, character.id)
     active = await repository.active_checkpoint(conn, character.id)
     return {
@@ -72,13 +87,13 @@ async def training_status(conn: Connection, slug: str) -> dict:
 @router.get("/{slug}/checkpoints")
 async def list_checkpoints(conn: Connection, slug: str) -> list[dict]:
     character = await _character(conn, slug)
-    return [_public(r) for r in await repository.checkpoints(conn, character.id)]
+    return [_public(r) for r in await _repository().checkpoints(conn, character.id)]
 
 
 @router.put("/{slug}/active")
 async def choose_active(conn: Connection, slug: str, choice: ActiveChoice) -> dict:
     character = await _character(conn, slug)
-    row = await repository.set_active(conn, character.id, choice.version)
+    row = await _repository().set_active(conn, character.id, choice.version)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"{slug!r} has no checkpoint version {choice.version}")
     return _public(row)
@@ -88,7 +103,7 @@ async def choose_active(conn: Connection, slug: str, choice: ActiveChoice) -> di
 async def download_checkpoint(conn: Connection, media_root: MediaRoot, slug: str,
                               version: int = Path(ge=1, le=INT32_MAX)) -> FileResponse:
     character = await _character(conn, slug)
-    row = await repository.checkpoint(conn, character.id, version)
+    row = await _repository().checkpoint(conn, character.id, version)
     path = media_root / row["file_path"] if row else None
     if path is None or not path.is_file():
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"{slug!r} has no checkpoint file for version {version}")

@@ -4,8 +4,6 @@ Two ways in, one write path: the API's PATCH and the spec's `autonomy:` section 
 `ThresholdChanges` to `put_thresholds`; what either leaves out keeps its current value.
 """
 
-from __future__ import annotations
-
 from dataclasses import fields
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -1,7 +1,5 @@
 """What a dataset batch asks of an image generator and what it gets back."""
 
-from __future__ import annotations
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from studio.domain.appearance import Appearance

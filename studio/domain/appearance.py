@@ -3,8 +3,6 @@
 Generation (negatives), the vision checklist and the preview drawer all read this one shape.
 """
 
-from __future__ import annotations
-
 import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator

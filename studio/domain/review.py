@@ -4,8 +4,6 @@ Both reviewers (the Ollama vision model and the CPU preview heuristic) produce a
 `decide` is the only place the approve/reject/manual thresholds live.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import BaseModel, Field

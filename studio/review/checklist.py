@@ -5,8 +5,6 @@ model's output); `VisionAnswer` checks the answer against the same rules, becaus
 answer can still be cut off, and a model can still ignore the constraint.
 """
 
-from __future__ import annotations
-
 import colorsys
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -12,7 +12,7 @@ Pinned dimensions keep their pinned value; with learning off every dimension kee
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 DIMENSIONS = ("checkpoint", "cfg", "steps", "sampler", "scheduler", "resolution", "ipadapter_weight")
@@ -42,17 +42,22 @@ class GenerationParams:
         return self.resolution if dimension == "resolution" else getattr(self, dimension)
 
     def with_value(self, dimension: str, value) -> "GenerationParams":
-        if dimension == "resolution":
-            width, height = parse_resolution(value)
-            return replace(self, width=width, height=height)
-        return replace(self, **{dimension: value})
+        return self.with_values({dimension: value})
+
+    def with_values(self, values: dict) -> "GenerationParams":
+        """A copy with several dimensions changed at once (one copy, not one per dimension)."""
+        changes = dict(values)
+        if "resolution" in changes:
+            changes["width"], changes["height"] = parse_resolution(changes.pop("resolution"))
+        return replace(self, **changes)
 
     def key(self) -> str:
         """A stable name of the parameter set, for grouping approvals by it."""
         return "|".join(f"{d}={self.value(d)}" for d in DIMENSIONS)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # Every field is a str or a number: a shallow copy is what dataclasses.asdict's deep walk makes.
+        return dict(vars(self))
 
     @classmethod
     def from_dict(cls, data: dict) -> "GenerationParams":
@@ -161,8 +166,14 @@ class Choice:
     params: GenerationParams
     style: GenerationParams
     mode: str  # "thompson", "learning off"
-    draws: dict  # dimension -> {value: posterior draw} of the dimensions that were learned
+    sampled: dict  # dimension -> {value: posterior draw} of the dimensions that were learned
     pinned: tuple[str, ...]
+
+    @property
+    def draws(self) -> dict:
+        """The draws for reading: values as text, draws to 4 places. Made on demand: nothing in a
+        sensor tick reads them, and rounding 25 floats per choice was ~4% of a tick's instructions."""
+        return {d: {str(v): round(p, 4) for v, p in values.items()} for d, values in self.sampled.items()}
 
     def why(self) -> str:
         if self.mode != "thompson":
@@ -192,12 +203,10 @@ def validate_pins(space: ParameterSpace, pins: dict) -> dict:
 def choose(space: ParameterSpace, stats: ArmStats, rng: random.Random, *, pins: dict | None = None,
            learning_enabled: bool = True) -> Choice:
     pins = dict(pins or {})
-    params = space.style
-    for dimension, value in pins.items():
-        params = params.with_value(dimension, value)
     if not learning_enabled:
-        return Choice(params, space.style, "learning off", {}, tuple(sorted(pins)))
-    draws: dict[str, dict] = {}
+        return Choice(space.style.with_values(pins), space.style, "learning off", {}, tuple(sorted(pins)))
+    chosen = dict(pins)
+    drawn: dict[str, dict] = {}
     for dimension in DIMENSIONS:
         if dimension in pins:
             continue
@@ -207,10 +216,9 @@ def choose(space: ParameterSpace, stats: ArmStats, rng: random.Random, *, pins: 
             a0, b0 = STYLE_PRIOR if value == style_value else OTHER_PRIOR
             approved, rejected = stats.get(dimension, value)
             sampled[value] = rng.betavariate(a0 + approved, b0 + rejected)
-        best = max(sampled, key=sampled.get)
-        params = params.with_value(dimension, best)
-        draws[dimension] = {str(v): round(p, 4) for v, p in sampled.items()}
-    return Choice(params, space.style, "thompson", draws, tuple(sorted(pins)))
+        chosen[dimension] = max(sampled, key=sampled.get)
+        drawn[dimension] = sampled
+    return Choice(space.style.with_values(chosen), space.style, "thompson", drawn, tuple(sorted(pins)))
 
 
 def posterior_mean(approved: int, rejected: int, prior: tuple[float, float] = OTHER_PRIOR) -> float:

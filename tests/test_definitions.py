@@ -30,6 +30,14 @@ def test_code_location_loads_in_a_fresh_process_from_workspace_module():
     assert "characters" in done.stdout and "episodes" in done.stdout
 
 
+def test_loading_the_code_location_freezes_it_and_leaves_the_collector_as_it_was():
+    code = ("import gc, sys; was = sys.argv[1] == 'on'; gc.enable() if was else gc.disable(); "
+            "import anime_assets.definitions; assert gc.isenabled() == was; "
+            "assert gc.get_freeze_count() > 50_000, gc.get_freeze_count()")
+    for state in ("on", "off"):
+        subprocess.run([sys.executable, "-c", code, state], cwd=REPO, check=True, timeout=60)
+
+
 def _defs_for(db_url: str) -> dg.Definitions:
     return dg.Definitions(
         assets=defs.assets, jobs=defs.jobs, sensors=defs.sensors,

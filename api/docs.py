@@ -9,6 +9,8 @@ from fastapi import APIRouter, HTTPException
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 
+from api.lazy_route import LazyAPIRoute
+
 # Found without importing the package: its own code (FastAPIOffline) pulls in pydantic.v1, which the
 # service never uses.
 ASSETS = Path(next(iter(importlib.util.find_spec("fastapi_offline").submodule_search_locations))) / "static"
@@ -19,7 +21,7 @@ ASSET_TYPES = {"swagger-ui-bundle.js": "text/javascript; charset=utf-8", "swagge
 DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=LazyAPIRoute)
 
 
 @router.get("/docs")

@@ -13,6 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from api.lazy_route import LazyAPIRoute
+
 SCRAPE_DB_TIMEOUT_S = 2.0
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -54,7 +56,7 @@ class Metrics:
         self.gpu_seconds.labels("shots").set(gpu["shots"])
 
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=LazyAPIRoute)
 
 
 @router.get("/metrics", response_class=Response,

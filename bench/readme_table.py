@@ -36,6 +36,8 @@ FIGURES: dict[str, tuple[str, str]] = {
     "api_import_floor_s": ("the same for a one-route FastAPI app, for scale (s)", "–"),
     "api_first_answer_s": ("fresh process: build the app and answer /api/health/live through every middleware (s)",
                            "–"),
+    "api_all_routes_s": ("fresh process: build the app and every route, which are otherwise built on first use (s)",
+                         "–"),
     "sensor_tick_s": ("one replenishment sensor tick, 1,000 characters, 200k images (s)", "≤ 1"),
     "sensor_tick_queries": ("SQL round trips of that tick at 1,000 characters", "= sensor_tick_queries_100"),
     "sensor_tick_queries_100": ("the same at 100 characters", "–"),

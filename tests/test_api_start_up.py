@@ -30,3 +30,37 @@ def test_importing_the_app_leaves_the_collector_as_it_was():
             "import api.app; assert gc.isenabled() == was; assert gc.get_freeze_count() > 0")
     for state in ("on", "off"):
         subprocess.run([sys.executable, "-c", code, state], cwd=REPO, check=True)
+
+
+def test_the_service_starts_with_no_route_built_and_builds_the_one_a_request_needs():
+    code = """
+import asyncio
+from fastapi.routing import APIRoute
+from api.app import create_app
+from api.lazy_route import LazyAPIRoute
+
+app = create_app()
+routes = [r for r in app.routes if isinstance(r, APIRoute)]
+assert len(routes) > 100 and all(isinstance(r, LazyAPIRoute) for r in routes)
+
+def built():
+    return [r.path for r in routes if "_declaration" not in r.__dict__]
+
+assert built() == []
+
+async def ask(path):
+    sent = []
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+    async def send(message):
+        sent.append(message)
+    await app({"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+               "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+               "headers": [(b"host", b"127.0.0.1")], "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000)},
+              receive, send)
+    return sent[0]["status"]
+
+assert asyncio.run(ask("/api/health/live")) == 200
+assert built() == ["/api/health/live"], built()
+"""
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)

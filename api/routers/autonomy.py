@@ -8,14 +8,16 @@ import random
 from datetime import datetime, timezone
 import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from api.deps import get_pool
+from api.lazy_route import LazyAPIRoute
+from api.schemas.base import ApiInput
 from api.schemas.bounds import EXACT_INT_MAX, Boolean, JsonInteger, JsonNumber
 from studio.autonomy.settings import ThresholdChanges, all_thresholds, get_thresholds, project_id, put_thresholds
 from studio.domain.replenishment import Thresholds, start_of_day
 
-router = APIRouter(prefix="/api/autonomy", tags=["autonomy"])
+router = APIRouter(prefix="/api/autonomy", tags=["autonomy"], route_class=LazyAPIRoute)
 
 
 # The loop's own code (its facts, decisions, learning store and drift) loads when one of these routes
@@ -39,14 +41,12 @@ def _learning():
     return learning_store
 
 
-class LearningUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LearningUpdate(ApiInput):
     learning_enabled: Boolean | None = None
     pins: dict[str, str | JsonInteger | JsonNumber] | None = None
 
 
-class Who(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Who(ApiInput):
     by: str = Field("api", min_length=1, max_length=200)
 
 

@@ -7,26 +7,25 @@
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from api.deps import Echo
+from api.lazy_route import LazyAPIRoute
+from api.schemas.base import ApiInput
 
-router = APIRouter(prefix="/echo", tags=["echo"])
+router = APIRouter(prefix="/echo", tags=["echo"], route_class=LazyAPIRoute)
 
 
-class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ChatMessage(ApiInput):
     role: Literal["system", "user", "assistant"]
     content: str = Field(max_length=100_000)
 
 
-class ChatRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ChatRequest(ApiInput):
     messages: list[ChatMessage] = Field(min_length=1, max_length=200)
 
 
-class EnhanceRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class EnhanceRequest(ApiInput):
     prompt: str = Field(min_length=1, max_length=10_000)
     character_name: str | None = Field(None, max_length=200)
     style: str | None = Field(None, max_length=200)

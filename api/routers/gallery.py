@@ -15,13 +15,14 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response
 
 from api.deps import Pool
+from api.lazy_route import LazyAPIRoute
 from api.schemas.bounds import ImageId
 from api.schemas.gallery import GallerySummary, ImageDetail
 from api.schemas.review import PendingPage
 from studio.domain.readiness import dataset_readiness
 from studio.review import queries
 
-router = APIRouter(prefix="/api", tags=["gallery"])
+router = APIRouter(prefix="/api", tags=["gallery"], route_class=LazyAPIRoute)
 
 CharacterSlug = Annotated[str, Path(min_length=1, max_length=200, description="character slug")]
 

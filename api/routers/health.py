@@ -21,14 +21,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import AppSettings, Echo, Pool
+from api.lazy_route import LazyAPIRoute
 from api.routers.episode_media import jellyfin_probe
 from studio.clients.echo import EchoClient
 from studio.clients.ollama import OllamaClient
 from studio.settings import Settings
 
-router = APIRouter(prefix="/api", tags=["health"])
+router = APIRouter(prefix="/api", tags=["health"], route_class=LazyAPIRoute)
 # Liveness answers without auth (api/app.py includes this router outside the protected ones).
-public_router = APIRouter(prefix="/api", tags=["health"])
+public_router = APIRouter(prefix="/api", tags=["health"], route_class=LazyAPIRoute)
 
 PROBE_TIMEOUT_S = 1.5
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
+from api.lazy_route import LazyAPIRoute
+
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 _MEDIA_TYPES = {
@@ -31,7 +33,7 @@ _SECURITY_HEADERS = {
     "Cache-Control": "no-cache",
 }
 
-router = APIRouter(tags=["page"])
+router = APIRouter(tags=["page"], route_class=LazyAPIRoute)
 
 
 def _file(name: str) -> FileResponse:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from api.deps import AppSettings, CurrentUser, MediaRoot, Pool, VisionOllama
+from api.lazy_route import LazyAPIRoute
 from api.openapi import file_answer
 from api.query_params import query_parameters, read_query
 from api.schemas.review import (ApproveIn, BulkIn, BulkOut, CharacterCounts, ImageOut, PendingPage, ReassignIn,
@@ -23,7 +24,7 @@ from studio.review.ingest import ingest_image
 from studio.review.media_files import ensure_thumbnail, media_type, resolve_media_path
 from studio.review.rereview import rereview
 
-router = APIRouter(prefix="/api", tags=["review"])
+router = APIRouter(prefix="/api", tags=["review"], route_class=LazyAPIRoute)
 
 FILE_HEADERS = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
 

@@ -12,14 +12,16 @@ Dagster refusing the launch 502.
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from api.deps import Connection, Dagster
+from api.lazy_route import LazyAPIRoute
+from api.schemas.base import ApiInput, ApiModel
 from api.schemas.bounds import JsonObject
 from api.routers.health import Probe, add_readiness_probe
 from studio.dagster_runs import DagsterRuns, DagsterRunsError
 
-router = APIRouter(prefix="/api/runs", tags=["runs"])
+router = APIRouter(prefix="/api/runs", tags=["runs"], route_class=LazyAPIRoute)
 
 RunStatusName = Literal["QUEUED", "NOT_STARTED", "STARTING", "STARTED", "SUCCESS", "FAILURE", "CANCELING",
                         "CANCELED", "MANAGED"]
@@ -28,28 +30,26 @@ Origin = Literal["api", "demo", "sensor", "ui", "schedule"]
 
 # Either one partition of one asset (no config) or a named job: two shapes, so the schema says which
 # bodies are valid (a body with both `asset` and `job` matches neither).
-class AssetRunRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AssetRunRequest(ApiInput):
     asset: str = Field(min_length=1, max_length=200, examples=["characters"])
     partition: str = Field(min_length=1, max_length=200, examples=["mika"])
 
 
-class JobRunRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class JobRunRequest(ApiInput):
     job: str = Field(min_length=1, max_length=200, examples=["dataset_batch_job"])
     partition: str | None = Field(None, min_length=1, max_length=200, examples=["mika"])
     # The job's run config, e.g. {"ops": {"dataset_images": {"config": {"count": 12}}}}.
     config: JsonObject = Field(default_factory=dict)
 
 
-class RunStep(BaseModel):
+class RunStep(ApiModel):
     key: str
     status: str | None
     start_time: float | None
     end_time: float | None
 
 
-class StepProgress(BaseModel):
+class StepProgress(ApiModel):
     step: str
     done: int
     total: int
@@ -59,7 +59,7 @@ class StepProgress(BaseModel):
     updated_time: float
 
 
-class RunStatus(BaseModel):
+class RunStatus(ApiModel):
     run_id: str
     job: str
     assets: list[str]
@@ -76,7 +76,7 @@ class RunStatus(BaseModel):
     warning: str | None = None
 
 
-class RunSummary(BaseModel):
+class RunSummary(ApiModel):
     run_id: str
     job: str
     status: str

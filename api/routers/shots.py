@@ -14,10 +14,11 @@ from typing import Literal
 
 from fastapi import Body, HTTPException
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from api.deps import AppSettings, Connection, MediaRoot
 from api.openapi import file_answer
+from api.schemas.base import ApiInput
 from api.schemas.bounds import EXACT_INT_MAX, Boolean, DbId, Integer, JsonObject, Number, ProposalId
 from api.routers.story_routing import story_router
 from studio.clients.ollama import OllamaError, OllamaTimeout, OllamaUnreachable
@@ -27,24 +28,20 @@ from studio.domain.scene_plan import MAX_SHOT_S, MIN_SHOT_S
 router = story_router("shots")
 
 
-class ProposalRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ProposalRequest(ApiInput):
     scenes: Integer(ge=1, le=12) = 2
 
 
-class AcceptRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AcceptRequest(ApiInput):
     breakdown: JsonObject | None = None  # the person's edited breakdown; omitted: as proposed
 
 
-class DialogueLine(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DialogueLine(ApiInput):
     character: str = Field(min_length=1)
     line: str = Field(min_length=1)
 
 
-class ShotRenderEdit(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ShotRenderEdit(ApiInput):
     shot_type: Literal[tuple(MOTION_PRESETS)] | None = None  # type: ignore[valid-type]
     motion_prompt: str | None = None
     first_frame: str | None = None

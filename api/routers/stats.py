@@ -6,15 +6,16 @@ raises ProjectNotFound, which the app's error handlers answer with 404.
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
 
 from api.deps import get_pool
+from api.lazy_route import LazyAPIRoute
+from api.schemas.base import ApiModel
 from studio.review import queries
 
-router = APIRouter(prefix="/api/stats", tags=["stats"])
+router = APIRouter(prefix="/api/stats", tags=["stats"], route_class=LazyAPIRoute)
 
 
-class CharacterStats(BaseModel):
+class CharacterStats(ApiModel):
     project: str
     character: str
     name: str

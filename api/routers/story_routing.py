@@ -3,6 +3,8 @@ own validation-error shape) become HTTP answers in api/errors.py, like every dom
 
 from fastapi import APIRouter
 
+from api.lazy_route import LazyAPIRoute
+
 
 def story_router(tag: str) -> APIRouter:
-    return APIRouter(prefix="/api", tags=[tag])
+    return APIRouter(prefix="/api", tags=[tag], route_class=LazyAPIRoute)

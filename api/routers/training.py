@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict
 
 from api.deps import Connection, MediaRoot
+from api.lazy_route import LazyAPIRoute
 from api.openapi import file_answer
+from api.schemas.base import ApiInput
 from api.schemas.bounds import INT32_MAX, Integer
 from studio.domain.readiness import dataset_readiness
 
@@ -25,11 +26,11 @@ if TYPE_CHECKING:
     from studio.training.dagster_training import TrainingRuns
 
 router = APIRouter(prefix="/api/training", tags=["training"],
-                   responses={409: {"description": "the character has no generation style"}})
+                   responses={409: {"description": "the character has no generation style"}},
+                   route_class=LazyAPIRoute)
 
 
-class ActiveChoice(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ActiveChoice(ApiInput):
     version: Integer(ge=1, le=INT32_MAX)
 
 

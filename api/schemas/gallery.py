@@ -4,12 +4,11 @@ provenance and decisions. Its pages of images are the review queue's `PendingPag
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
-
+from api.schemas.base import ApiModel
 from api.schemas.review import ImageOut
 
 
-class Batch(BaseModel):
+class Batch(ApiModel):
     """One dataset batch (a Dagster run) of the character, as generation_history recorded it."""
 
     batch: str
@@ -26,7 +25,7 @@ class Batch(BaseModel):
     finished_at: datetime | None
 
 
-class GallerySummary(BaseModel):
+class GallerySummary(ApiModel):
     character: str
     name: str
     project: str
@@ -41,7 +40,7 @@ class GallerySummary(BaseModel):
     batches: list[Batch]
 
 
-class Provenance(BaseModel):
+class Provenance(ApiModel):
     width: int | None
     height: int | None
     sha256: str
@@ -57,7 +56,7 @@ class Provenance(BaseModel):
     batch_strategy: str | None
 
 
-class Feedback(BaseModel):
+class Feedback(ApiModel):
     decision: Literal["approved", "rejected"]
     categories: list[str]
     comment: str
@@ -65,7 +64,7 @@ class Feedback(BaseModel):
     created_at: datetime
 
 
-class ImageDetail(BaseModel):
+class ImageDetail(ApiModel):
     image: ImageOut
     provenance: Provenance
     feedback: list[Feedback]

@@ -3,15 +3,16 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
+from api.schemas.base import ApiInput, ApiModel
 from api.schemas.bounds import DbId
 from studio.domain.feedback_rules import REJECTION_CATEGORIES
 from studio.domain.review import ChecklistItem
 from studio.review.decisions import MAX_BULK
 
 
-class StoredReview(BaseModel):
+class StoredReview(ApiModel):
     """The automatic review as stored in images.review; every field optional (older rows)."""
 
     quality_score: float | None = None
@@ -24,7 +25,7 @@ class StoredReview(BaseModel):
     error: str | None = None
 
 
-class ImageOut(BaseModel):
+class ImageOut(ApiModel):
     """Rendered by PostgreSQL (studio.review.queries.IMAGE_JSON); this model is its documented schema."""
 
     id: int
@@ -47,12 +48,12 @@ class ImageOut(BaseModel):
     thumb_url: str
 
 
-class PendingPage(BaseModel):
+class PendingPage(ApiModel):
     items: list[ImageOut]
     next: str | None
 
 
-class CharacterCounts(BaseModel):
+class CharacterCounts(ApiModel):
     character: str
     name: str
     approved: int
@@ -72,26 +73,22 @@ def _known_category(value: str) -> str:
 Category = Annotated[str, AfterValidator(_known_category), Field(json_schema_extra={"enum": list(REJECTION_CATEGORIES)})]
 
 
-class ApproveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ApproveIn(ApiInput):
+    """No fields: a body naming any is refused."""
 
 
-class RejectIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RejectIn(ApiInput):
     categories: list[Category] = Field(min_length=1, max_length=50)
     comment: str = Field("", max_length=2000)
 
 
-class ReassignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReassignIn(ApiInput):
     character: str = Field(min_length=1, max_length=200)
 
 
-class BulkIn(BaseModel):
+class BulkIn(ApiInput):
     # A rejection needs a category (studio.review.decisions says so too); an approval ignores them.
-    model_config = ConfigDict(extra="forbid", json_schema_extra={
+    model_config = ConfigDict(json_schema_extra={
         "if": {"properties": {"action": {"const": "reject"}}, "required": ["action"]},
         "then": {"properties": {"categories": {"minItems": 1}}, "required": ["categories"]}})
 
@@ -101,7 +98,7 @@ class BulkIn(BaseModel):
     comment: str = Field("", max_length=2000)
 
 
-class BulkOut(BaseModel):
+class BulkOut(ApiModel):
     decided: list[int]
     conflicts: list[int]
     missing: list[int]

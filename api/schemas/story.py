@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, create_model
 
+from api.schemas.base import ApiModel
 from api.schemas.bounds import Position
 from studio.domain.appearance import Appearance
 from studio.spec.models import (CharacterSpec, DialogueLine, EpisodeSceneSpec, EpisodeSpec, LearningBoundsSpec, LoraSpec,
@@ -45,7 +46,7 @@ class _Request(BaseModel):
     model_config = ProjectSpec.model_config  # extra fields refused, whitespace stripped
 
 
-class _Stamped(BaseModel):
+class _Stamped(ApiModel):
     created_at: datetime
     updated_at: datetime
 
@@ -129,7 +130,7 @@ class CharacterOut(_Stamped):
     reference_images: list[str]
 
 
-class ReferenceAdded(BaseModel):
+class ReferenceAdded(ApiModel):
     index: int
     path: str  # relative to the media root
     reference_images: list[str]

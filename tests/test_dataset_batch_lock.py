@@ -13,6 +13,7 @@ from studio.cli import main as studio
 from studio.datasets import repository
 from studio.datasets.batch import batch_lock, run_batch
 from studio.datasets.generators import PreviewImageGenerator
+from studio.db.advisory import TAKEOVER_GRACE_S
 from studio.db.pool import create_pool
 from studio.review.reviewers import PreviewImageReviewer
 from tests.conftest import EXAMPLE_SPEC
@@ -102,3 +103,26 @@ def test_a_lock_another_run_took_meanwhile_stops_the_batch(imported, db_url):
                 assert busy.value.permanent  # the batch stops instead of failing job after job
 
     with_mika(db_url, work)
+
+
+def test_the_lock_of_a_run_that_is_going_away_is_waited_for_not_refused(imported, db_url):
+    # A killed run's database backend frees its lock only once it notices the closed socket: the run
+    # that follows takes the lock when it is freed within the grace, and is refused when it is not.
+    async def work(pool, character):
+        async with pool.acquire() as dying, pool.acquire() as next_run:
+            await repository.lock_batches(dying, character)
+            asyncio.get_running_loop().call_later(0.3, lambda: asyncio.ensure_future(
+                repository.unlock_batches(dying, character)))
+            started = asyncio.get_running_loop().time()
+            await repository.lock_batches(next_run, character)
+            waited = asyncio.get_running_loop().time() - started
+            await repository.unlock_batches(next_run, character)
+            await repository.lock_batches(dying, character)
+            with pytest.raises(repository.BatchBusy):
+                await repository.lock_batches(next_run, character)
+            refused_after = asyncio.get_running_loop().time() - started - waited
+            await repository.unlock_batches(dying, character)
+            return waited, refused_after
+
+    waited, refused_after = with_mika(db_url, work)
+    assert 0.25 < waited < 1.0 and refused_after >= TAKEOVER_GRACE_S

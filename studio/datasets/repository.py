@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from studio.datasets.models import CharacterContext, GeneratedImage, StyleParams
-from studio.db.advisory import release_session_lock
+from studio.db.advisory import release_session_lock, take_session_lock
 from studio.domain.appearance import Appearance
 
 
@@ -56,7 +56,7 @@ def _batch_lock_id(character_id: int) -> int:
 async def lock_batches(conn, character: CharacterContext) -> None:
     """Held on its own connection for a whole batch: one batch of a character at a time (two would draw
     the same seeds), and a crash closes the connection and frees it."""
-    if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _batch_lock_id(character.id)):
+    if not await take_session_lock(conn, _batch_lock_id(character.id)):
         raise BatchBusy(f"character {character.slug!r} has a dataset batch running in another run")
 
 

@@ -20,6 +20,22 @@ from studio.db.pool import DATABASE_AWAY
 from studio.db.retry import retried
 
 
+# A run killed a moment ago still holds its lock until its database backend notices the closed socket
+# and exits: milliseconds, more on a loaded machine. The run that follows it waits that long rather than
+# being told another run is at work.
+TAKEOVER_GRACE_S = 2.0
+
+
+async def take_session_lock(conn, lock_id: int, grace_s: float = TAKEOVER_GRACE_S) -> bool:
+    """Take the lock; False when another session still holds it after `grace_s`."""
+    deadline = asyncio.get_running_loop().time() + grace_s
+    while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_id):
+        if asyncio.get_running_loop().time() >= deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
 async def release_session_lock(conn, lock_id: int) -> bool:
     """Release the lock; False when its connection, and the lock with it, was already gone."""
     try:

@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from studio.db.advisory import release_session_lock
+from studio.db.advisory import release_session_lock, take_session_lock
 
 RENDER_SQL = """
 SELECT t.id, t.shot_key, t.position, t.description, t.shot_type, t.motion_prompt, t.first_frame, t.cut,
@@ -51,7 +51,7 @@ async def measured_rates(conn: asyncpg.Connection, project_id: int, backend: str
 
 
 async def lock_scene(conn: asyncpg.Connection, scene: str) -> None:
-    if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", _lock_id(scene)):
+    if not await take_session_lock(conn, _lock_id(scene)):
         raise SceneBusy(f"scene {scene!r} is being rendered by another run")
 
 

@@ -1,4 +1,4 @@
-"""Where built scene and episode files live under the media root.
+"""Where dataset images and built scene and episode files live under the media root.
 
 Kept apart from the modules that build them, so that code which only needs a path (the review
 service's file routes) does not import the media toolchain.
@@ -7,6 +7,11 @@ service's file routes) does not import the media toolchain.
 from __future__ import annotations
 
 from pathlib import Path
+
+
+def dataset_images_folder(slug: str) -> str:
+    """Relative to the media root (as the images table stores paths): generated and uploaded images."""
+    return f"datasets/{slug}/images"
 
 
 def scene_dir(media_root: Path, scene: str) -> Path:

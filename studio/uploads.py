@@ -14,6 +14,7 @@ import hashlib
 import io
 import os
 import threading
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +104,25 @@ def write_atomically(target: Path, data: bytes) -> None:
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+# A write takes milliseconds; a temporary file this old belongs to a process killed mid-write.
+ABANDONED_AFTER_S = 600
+
+
+def remove_abandoned_temporaries(folder: Path, now: float | None = None) -> list[str]:
+    """Remove what `write_atomically` left in `folder` when its process was killed mid-write (it ran
+    no clean-up); a write in flight is younger and is left alone. The names removed."""
+    now = time.time() if now is None else now
+    removed = []
+    for path in folder.glob(".*.tmp"):
+        try:
+            if now - path.stat().st_mtime > ABANDONED_AFTER_S:
+                path.unlink()
+                removed.append(path.name)
+        except FileNotFoundError:  # renamed or removed by its writer meanwhile
+            continue
+    return removed
 
 
 def store_image(image: CheckedImage, media_root: Path, folder: str) -> str:

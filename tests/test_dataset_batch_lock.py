@@ -6,6 +6,8 @@ a batch holds the character's lock; under it, a history row still `started` can 
 
 import asyncio
 import logging
+import os
+import time
 
 import pytest
 
@@ -16,6 +18,7 @@ from studio.datasets.generators import PreviewImageGenerator
 from studio.db.advisory import TAKEOVER_GRACE_S
 from studio.db.pool import create_pool
 from studio.review.reviewers import PreviewImageReviewer
+from studio.uploads import ABANDONED_AFTER_S
 from tests.conftest import EXAMPLE_SPEC
 
 
@@ -126,3 +129,17 @@ def test_the_lock_of_a_run_that_is_going_away_is_waited_for_not_refused(imported
 
     waited, refused_after = with_mika(db_url, work)
     assert 0.25 < waited < 1.0 and refused_after >= TAKEOVER_GRACE_S
+
+
+def test_a_file_a_killed_run_left_half_written_is_removed_by_the_next_batch(imported, db_url):
+    folder = imported / "media" / "datasets" / "mika" / "images"
+    folder.mkdir(parents=True, exist_ok=True)
+    abandoned, in_flight = folder / ".0a1b2c.png.4242.17.tmp", folder / ".3d4e5f.png.4343.18.tmp"
+    for path in (abandoned, in_flight):
+        path.write_bytes(b"half a png")
+    long_ago = time.time() - ABANDONED_AFTER_S - 60
+    os.utime(abandoned, (long_ago, long_ago))
+
+    with_mika(db_url, lambda pool, character: _batch(pool, character, imported / "media", "next"))
+    assert not abandoned.exists() and in_flight.exists()
+    assert sorted(p.suffix for p in folder.iterdir()) == [".png", ".tmp"]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import asyncpg
 
+from studio.media_layout import dataset_images_folder
 from studio.review.decisions import NotFound
 from studio.uploads import CheckedImage, check_image, store_image
 
@@ -38,7 +39,7 @@ async def _existing_id(conn: asyncpg.Connection, sha256: str) -> int | None:
 
 
 def _dataset_folder(media_root: Path, slug: str) -> str:
-    folder = f"datasets/{slug}/images"
+    folder = dataset_images_folder(slug)
     root = media_root.resolve()
     if not (root / folder).resolve().is_relative_to(root):  # slugs come from specs; do not trust them blindly
         raise ValueError(f"character slug {slug!r} cannot name a folder")

@@ -20,7 +20,6 @@ import httpx
 from PIL import Image, ImageDraw
 
 from api.app import create_app
-from api.routers import page
 from studio.settings import Settings, load_settings, settings_for
 from tests.api_server import serve_api
 from tests.browser import chromium_page, token_user
@@ -100,7 +99,6 @@ async def seed(db_url: str, media_root: Path) -> dict[str, list[int]]:
 
 async def test_page_and_static_files_are_served_with_a_strict_policy():
     app = create_app(settings=load_settings({"STUDIO_HOME": "/nonexistent"}), database_url="postgresql://unused")
-    app.include_router(page.router)
     # No lifespan: the page needs no database.
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         await check_static(client)

@@ -21,9 +21,19 @@ from studio.db.migrate import migrate
 
 log = logging.getLogger("studio.db.pool")
 
+_scan_json = json.JSONDecoder().scan_once
+
+
+def _decode_jsonb(text: str):
+    """PostgreSQL writes a jsonb value as exactly one JSON document, no whitespace around it: the
+    decoder's scanner reads it directly, without json.loads's two Python layers and two whitespace
+    regexes (a sensor tick decodes ~16,000 documents)."""
+    return _scan_json(text, 0)[0]
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # jsonb columns come back as Python objects rather than strings.
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=_decode_jsonb, schema="pg_catalog")
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:

@@ -21,3 +21,21 @@ def test_run_sync_hands_back_the_result_without_formatting_it(db_url):
     assert threading.current_thread() is threading.main_thread()
     assert isinstance(StudioDatabase(url=db_url).run_sync(work), Outcome)
     assert formatted == []
+
+
+def test_jsonb_comes_back_as_json_loads_reads_its_text(db_url):
+    import asyncio
+    import json
+
+    from studio.db.pool import connect
+
+    documents = ['{"a": 1, "b": [1.5, "x\\u00e9", null, true, false, {}]}', '"text"', "12345678901234567890123",
+                 "-1.25e+30", "null", "[]", '{"emoji": "\\ud83d\\ude00", "nested": {"k": [[]]}}']
+
+    async def check():
+        async with connect(db_url) as conn:
+            for document in documents:
+                value, text = await conn.fetchrow("SELECT $1::text::jsonb, $1::text::jsonb::text", document)
+                assert value == json.loads(text) == json.loads(document)
+
+    asyncio.run(check())

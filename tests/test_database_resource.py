@@ -36,6 +36,6 @@ def test_jsonb_comes_back_as_json_loads_reads_its_text(db_url):
         async with connect(db_url) as conn:
             for document in documents:
                 value, text = await conn.fetchrow("SELECT $1::text::jsonb, $1::text::jsonb::text", document)
-                assert value == json.loads(text) == json.loads(document)
+                assert value == json.loads(text)
 
     asyncio.run(check())

@@ -168,3 +168,24 @@ def test_drift_is_a_decision_row_and_fails_the_approved_images_check_with_the_te
     assert [d["action"] for d in decisions(db_url, "mika", "drift")] == ["detected", "cleared"]
     materialize("mika")
     assert [e.passed for e in drift_history(world.instance, "mika")] == [True, False]  # newest first
+
+
+def test_the_drift_window_is_the_latest_decided_images_whatever_their_mix(world, db_url):
+    import random
+    from datetime import datetime, timezone
+
+    from studio.autonomy.facts import read_facts
+    from studio.domain.replenishment import Thresholds
+
+    window = Thresholds().drift_window
+    add_images(db_url, "ember", ["approved", "pending", "rejected"])  # fewer decided than the window
+    statuses = random.Random(3).choices(["approved", "rejected", "pending"], weights=[5, 2, 3], k=4 * window)
+    add_images(db_url, "mika", statuses)
+    [mika_id] = [r["id"] for r in sql(db_url, "SELECT id FROM characters WHERE slug = 'mika'")]
+    now = datetime.now(timezone.utc)
+    every = {r["slug"]: r for r in on_conn(db_url, lambda conn: read_facts(conn, now))}
+    [one] = on_conn(db_url, lambda conn: read_facts(conn, now, mika_id))
+    latest = [s for s in reversed(statuses) if s != "pending"][:window]
+    for row in (every["mika"], one):
+        assert (row["window_approved"], row["window_decided"]) == (latest.count("approved"), window)
+    assert (every["ember"]["window_approved"], every["ember"]["window_decided"]) == (1, 2)

@@ -54,12 +54,19 @@ SELECT ch.*, coalesce(n.approved, 0) AS approved, coalesce(n.pending, 0) AS pend
                WHERE i.character_id = ch.id AND i.id > ch.streak_after AND i.review IS NOT NULL
                ORDER BY i.id DESC LIMIT ch.pause_after) latest
   ) streak
-  -- The drift test's recent window: the latest decided images.
+  -- The drift test's recent window: the latest decided images. Decided is approved or rejected (the
+  -- CHECK on images.status): the latest of each, read backwards from (character_id, status, id) and
+  -- merged, hold the latest decided, without sorting every decided image of the character.
   CROSS JOIN LATERAL (
       SELECT count(*) FILTER (WHERE status = 'approved') AS approved, count(*) AS decided
-        FROM (SELECT i.status FROM images i
-               WHERE i.character_id = ch.id AND i.status <> 'pending'
-               ORDER BY i.id DESC LIMIT ch.drift_window) w
+        FROM (SELECT status FROM ((SELECT i.status, i.id FROM images i
+                                    WHERE i.character_id = ch.id AND i.status = 'approved'
+                                    ORDER BY i.id DESC LIMIT ch.drift_window)
+                                  UNION ALL
+                                  (SELECT i.status, i.id FROM images i
+                                    WHERE i.character_id = ch.id AND i.status = 'rejected'
+                                    ORDER BY i.id DESC LIMIT ch.drift_window)) decided
+               ORDER BY id DESC LIMIT ch.drift_window) w
   ) win
   LEFT JOIN LATERAL (
       SELECT d.id, d.run_key, d.created_at, d.details FROM autonomy_decisions d

@@ -1,15 +1,10 @@
 """The one Dagster code location of Anime Studio."""
 
-import gc
+from studio.long_lived import long_lived_objects
 
 # A code server loads this once and then evaluates sensors for as long as it runs: Dagster, pydantic
-# and every definition made here (~145,000 objects) live as long as the process. Left in the
-# collector's view, every full collection walks them again (~0.1 s in a busy replenishment tick) to
-# find nothing; they are made with the collector off and frozen out of its view, as the review
-# service does with its routes (api/app.py).
-_collecting = gc.isenabled()
-gc.disable()
-try:
+# and every definition made here (~145,000 objects) live as long as the process.
+with long_lived_objects():
     import dagster as dg
 
     from anime_assets.characters import characters
@@ -41,7 +36,3 @@ try:
         sensors=[approved_images_sensor, partition_sync_sensor, replenishment_sensor, training_sensor, dead_run_sensor, episode_refresh_sensor],
         resources=build_resources(),
     )
-finally:
-    gc.freeze()
-    if _collecting:
-        gc.enable()

@@ -9,13 +9,11 @@ from __future__ import annotations
 import gc
 from contextlib import asynccontextmanager
 
-# Importing the routers builds every pydantic model and FastAPI route of the service: objects that
-# live as long as the process. As they pile up the collector walks them again and again (an eighth
-# of the instructions of this import) to find next to no garbage (~1,400 objects): it is off while
-# they are made, and they are frozen out of its view, as the lifespan freezes what start-up made.
-_collecting = gc.isenabled()
-gc.disable()
-try:
+from studio.long_lived import long_lived_objects
+
+# Importing the routers builds the service's pydantic models and routes: objects that live as long as
+# the process, made out of the collector's way as the lifespan freezes what start-up made.
+with long_lived_objects():
     from fastapi import APIRouter, FastAPI
 
     from api import docs, metrics
@@ -28,10 +26,6 @@ try:
     from studio.db.dsn import resolve_database_url
     from studio.db.pool import open_service_pool
     from studio.settings import Settings, load_settings
-finally:
-    gc.freeze()
-    if _collecting:
-        gc.enable()
 
 
 def add_routes(app: FastAPI, router: APIRouter) -> None:

@@ -88,7 +88,7 @@ def kill_mid_step_and_rerun(instance: dg.DagsterInstance, env: dict, asset: str,
             (logs / "killed.log").read_text()[-3000:]
         holder.send_signal(signal.SIGKILL)
         holder.wait()
-        killed_at = time.monotonic()
+        killed_at, killed_wall = time.monotonic(), time.time()
         # The run's own helpers (a Pipes launcher and its trainer) must not go on without it.
         wait_for(lambda: not processes_mentioning(killed_id), 5)
         survivors = processes_mentioning(killed_id)
@@ -102,6 +102,10 @@ def kill_mid_step_and_rerun(instance: dg.DagsterInstance, env: dict, asset: str,
                 recovered_at = time.monotonic()
             time.sleep(1.0 if recovered_at is None else 0.2)
         assert rerun_process.poll() is not None, "the re-run did not finish"
+        if recovered_at is None:  # a fast re-run can take the slot and finish between two looks: its step says when
+            started = instance.all_logs(rerun_id, of_type=dg.DagsterEventType.STEP_START)
+            if started:
+                recovered_at = killed_at + (started[0].timestamp - killed_wall)
         assert recovered_at is not None, "the re-run never got the gpu slot"
         return KilledRun(killed=instance.get_run_by_id(killed_id), rerun=instance.get_run_by_id(rerun_id),
                          slot_recovery_s=recovered_at - killed_at, survivors=survivors)

@@ -110,10 +110,10 @@ def write_atomically(target: Path, data: bytes) -> None:
 ABANDONED_AFTER_S = 600
 
 
-def remove_abandoned_temporaries(folder: Path, now: float | None = None) -> list[str]:
+def remove_abandoned_temporaries(folder: Path) -> list[str]:
     """Remove what `write_atomically` left in `folder` when its process was killed mid-write (it ran
     no clean-up); a write in flight is younger and is left alone. The names removed."""
-    now = time.time() if now is None else now
+    now = time.time()
     removed = []
     for path in folder.glob(".*.tmp"):
         try:

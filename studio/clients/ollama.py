@@ -93,10 +93,10 @@ def _on_last_user_message(messages: list[dict], images: list) -> list[dict]:
 def chat_request_body(body: dict, images: list[bytes]) -> bytes:
     """`body` as JSON, with `images` as raw base64 on the last user message of its `messages`.
 
-    A reviewed picture is ~2 MB. Put in the document as a str, the JSON encoder scanned all ~2.7 MB
-    of its base64 for characters to escape (~5 ms an image, a third of a dataset batch's own CPU per
-    image), though base64 has none: the document is encoded with a mark in each image's place, and
-    the base64 bytes are joined in where the marks are.
+    A generated picture is up to ~2 MB. Put in the document as a str, its ~2.7 MB of base64 were
+    scanned by the JSON encoder for characters to escape (~5 ms of CPU for a 2 MB picture), though
+    base64 has none: the document is encoded with a mark in each image's place, and the base64 bytes
+    are joined in where the marks are.
     """
     token = uuid.uuid4().hex  # no text of the messages can hold it
     marks = [f"image-{token}-{n}" for n in range(len(images))]

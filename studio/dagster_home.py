@@ -1,12 +1,13 @@
 """The development DAGSTER_HOME: Dagster's storage in the embedded PostgreSQL, the gpu pool's limit
 from the settings (one slot per ComfyUI server).
 
-Dagster's SQLite storage cannot keep pools: its slot claim is a SELECT then an UPDATE whose row lock
-SQLite ignores, so two run processes (the daemon launches each run in its own) could both take the
-one GPU slot. The dev home therefore keeps Dagster's runs and events in a `dagster` database of the
-embedded server, as production does on its own server (deploy/dagster.postgres.yaml). A dagster.yaml
-already in $DAGSTER_HOME that this code did not write is used as it is; only the limit stored in its
-instance follows the settings.
+Dagster's slot claim is a SELECT then an UPDATE, each committed on its own, so two run processes (the
+daemon launches each run in its own) claiming at the same moment could both take the one GPU slot.
+SQLite cannot prevent that; the dev home keeps Dagster's runs and events in a `dagster` database of the
+embedded server, through the storage that makes claims one at a time (studio/dagster_storage.py), as
+production does on its own server (deploy/dagster.postgres.yaml). A dagster.yaml already in
+$DAGSTER_HOME that this code did not write is used as it is; only the limit stored in its instance
+follows the settings.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import yaml
 
 from studio.settings import Settings
 from studio.db.embedded import ensure_database, start_embedded_server
-from studio.domain.gpu_pool import POOL, StoredLimit, default_limit_of, gpu_limit, must_store
+from studio.domain.gpu_pool import POOL, StoredLimit, default_limit_of, gpu_limit, must_store, SERIAL_STORAGE, storage_config
 from studio.uploads import write_atomically
 
 # Pools, run queue and telemetry: what every dev instance shares; storage is added per studio home.
@@ -47,8 +48,25 @@ def _with_default_limit(config: dict, limit: int) -> dict:
 
 def dev_instance_yaml(pg_dir: Path, limit: int) -> str:
     config = _with_default_limit(yaml.safe_load(TEMPLATE.read_text()), limit)
-    config["storage"] = {"postgres": {"postgres_url": embedded_storage_url(pg_dir)}}
+    config["storage"] = storage_config(embedded_storage_url(pg_dir))
     return HEADER + "\n" + yaml.safe_dump(config, sort_keys=False)
+
+
+def _write_own(config: Path, loaded: dict) -> None:
+    write_atomically(config, (HEADER + "\n" + yaml.safe_dump(loaded, sort_keys=False)).encode())
+
+
+def keep_storage_current(config: Path) -> str | None:
+    """A dagster.yaml this code wrote before the pool claims were made one at a time names Dagster's own
+    PostgreSQL storage: give it the same database through ours. Another's file is left alone (the
+    doctor names it). What changed, or None."""
+    text = config.read_text()
+    loaded = yaml.safe_load(text) or {}
+    stock = (loaded.get("storage") or {}).get("postgres")
+    if not text.startswith(HEADER) or not isinstance(stock, dict) or "postgres_url" not in stock:
+        return None
+    _write_own(config, {**loaded, "storage": storage_config(stock["postgres_url"])})
+    return f"storage in {config}: Dagster's own PostgreSQL storage -> {SERIAL_STORAGE['class']} (same database)"
 
 
 def dagster_home_dir(settings: Settings) -> Path:
@@ -108,5 +126,5 @@ def write_default_limit(config: Path, limit: int) -> str | None:
     if not text.startswith(HEADER):
         return (f"note: concurrency.pools.default_limit in {config} is {default}, not {limit}; the file was not "
                 "written by `studio dagster-init` and is left as it is (new instances start from it)")
-    write_atomically(config, (HEADER + "\n" + yaml.safe_dump(_with_default_limit(loaded, limit), sort_keys=False)).encode())
+    _write_own(config, _with_default_limit(loaded, limit))
     return f"concurrency.pools.default_limit in {config}: {default} -> {limit}"

@@ -12,6 +12,7 @@ import yaml
 
 from studio.dagster_home import TEMPLATE
 from studio.db.embedded import ensure_database
+from studio.domain.gpu_pool import storage_config
 
 
 def dagster_home(tmp_path: Path, server_url: str) -> Path:
@@ -20,7 +21,7 @@ def dagster_home(tmp_path: Path, server_url: str) -> Path:
     asyncio.run(ensure_database(server_url, name))
     host = server_url.partition("host=")[2]
     config = yaml.safe_load(TEMPLATE.read_text())
-    config["storage"] = {"postgres": {"postgres_url": f"postgresql+psycopg2://postgres@/{name}?host={host}"}}
+    config["storage"] = storage_config(f"postgresql+psycopg2://postgres@/{name}?host={host}")
     home = tmp_path / "dagster"
     home.mkdir()
     (home / "dagster.yaml").write_text(yaml.safe_dump(config))

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from studio.cli import main as studio
-from studio.dagster_home import HEADER, dev_instance_yaml
+from studio.dagster_home import HEADER, dev_instance_yaml, keep_storage_current
 from studio.doctor.checks import check_gpu_pool
 from studio.doctor.pool import read_gpu_pool
-from studio.domain.gpu_pool import StoredLimit, gpu_limit, must_store
+from studio.domain.gpu_pool import StoredLimit, gpu_limit, must_store, storage_config
 from studio.settings import load_settings
 from tests.dagster_pg_home import dagster_home
 from tests.test_doctor_pool import gpu_step
@@ -137,3 +137,26 @@ def test_a_dagster_yaml_not_written_by_init_is_left_alone_and_the_stored_limit_f
     assert init(capsys) == [note]  # nothing changed; the default that differs is still said
     [line] = doctor()
     assert line.startswith("ok   dagster: the gpu pool limit is 2, one slot per ComfyUI server;")
+
+
+@pytest.mark.timeout(240)
+def test_a_dagster_yaml_init_wrote_on_dagsters_own_storage_moves_to_ours_keeping_its_database(
+        live, monkeypatch, capsys):
+    config = live / "dagster.yaml"
+    loaded = yaml.safe_load(config.read_text())
+    url = loaded["storage"]["custom"]["config"]["postgres_url"]
+    config.write_text(HEADER + "\n" + yaml.safe_dump({**loaded, "storage": {"postgres": {"postgres_url": url}}}))
+    monkeypatch.setenv("STUDIO_COMFYUI_URLS", ONE)
+    assert init(capsys) == [f"storage in {config}: Dagster's own PostgreSQL storage -> StudioPostgresStorage "
+                            "(same database)"]
+    assert yaml.safe_load(config.read_text())["storage"] == storage_config(url)
+    assert config.read_text().startswith(HEADER + "\n")
+    assert init(capsys) == []
+    assert doctor() == ["ok   dagster: the gpu pool limit is 1, one slot per ComfyUI server"]
+
+
+def test_another_dagster_yaml_on_dagsters_own_storage_is_left_to_the_doctor(tmp_path):
+    config = tmp_path / "dagster.yaml"
+    config.write_text(yaml.safe_dump({"storage": {"postgres": {"postgres_url": "postgresql+psycopg2://x@/d"}}}))
+    before = config.read_text()
+    assert keep_storage_current(config) is None and config.read_text() == before

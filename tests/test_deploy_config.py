@@ -62,6 +62,8 @@ def test_the_gpu_pool_has_one_slot_per_gpu_box_and_storage_is_postgres(productio
     initialize_pools(production_instance)  # as `studio dagster-init` does in the compose file's init service
     assert production_instance.event_log_storage.get_concurrency_info("gpu").slot_count == len(_comfyui_urls()) == 2
     assert type(production_instance.run_storage).__name__ == "PostgresRunStorage"
+    # Dagster's tables, with the pool claims made one at a time (tests/test_dagster_storage.py).
+    assert type(production_instance.event_log_storage).__name__ == "PoolSerializedEventLogStorage"
     result = dg.materialize([probe], instance=production_instance)
     assert result.success
     # Written to PostgreSQL and read back through the same instance: the run and its materialization.

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from studio.doctor.checks import check_gpu_pool
+from studio.domain.gpu_pool import storage_config
 from studio.settings import load_settings
 from tests.doctor_box import box, failures, instance_home, one_gpu_instance  # noqa: F401 (fixtures)
 
@@ -96,7 +97,7 @@ async def test_an_instance_whose_database_is_not_running_is_a_line_not_a_traceba
     home = tmp_path / "dagster"
     home.mkdir()
     url = f"postgresql+psycopg2://postgres@/dagster?host={tmp_path}"  # no server listens in tmp_path
-    (home / "dagster.yaml").write_text(yaml.safe_dump({"storage": {"postgres": {"postgres_url": url}}}))
+    (home / "dagster.yaml").write_text(yaml.safe_dump({"storage": storage_config(url)}))
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     [line] = await pool_lines()
     assert line.startswith(f"FAIL dagster: the gpu pool of the Dagster instance in {home} cannot be read (")
@@ -106,7 +107,7 @@ async def test_an_instance_whose_database_is_not_running_is_a_line_not_a_traceba
 async def test_an_instance_whose_database_has_no_dagster_tables_says_to_run_dagster_init(
         empty_db_url, tmp_path, monkeypatch):
     url = empty_db_url.replace("postgresql://", "postgresql+psycopg2://", 1)
-    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump({"storage": {"postgres": {"postgres_url": url}}}))
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump({"storage": storage_config(url)}))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     assert await pool_lines() == [f"FAIL dagster: the gpu pool of the Dagster instance in {tmp_path} cannot be read: "
                                   "its database has no Dagster tables yet: run `studio dagster-init`"]
@@ -118,3 +119,16 @@ async def test_an_instance_on_sqlite_is_named_pools_do_not_hold_there(tmp_path, 
     [line] = await pool_lines()
     assert line.startswith(f"FAIL dagster: the Dagster instance in {tmp_path} keeps its pools in SQLite")
     assert not (tmp_path / "storage").exists()  # looked at, not opened
+
+
+async def test_an_instance_on_dagsters_own_postgres_storage_is_named_with_its_limit(tmp_path, pg_server_url, monkeypatch):
+    home = await asyncio.to_thread(instance_home, tmp_path, pg_server_url)
+    config = yaml.safe_load((home / "dagster.yaml").read_text())
+    config["storage"] = {"postgres": config["storage"]["custom"]["config"]}  # as a dagster.yaml of Dagster's docs
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config))
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    storage, limit = await pool_lines()
+    assert storage.startswith(f"FAIL dagster: the Dagster instance in {home} keeps its pools in Dagster's own "
+                              "PostgreSQL storage, where GPU steps of two runs that claim at the same moment can share")
+    assert "class: StudioPostgresStorage" in storage
+    assert limit == "ok   dagster: the gpu pool limit is 1, one slot per ComfyUI server"

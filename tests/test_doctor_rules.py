@@ -10,7 +10,7 @@ import pytest
 from comfy_graphs.framepack import FramePackParams
 from studio.domain.comfy_setup import ServerSetup
 from studio.domain.framepack_setup import framepack_check
-from studio.domain.gpu_pool import InstancePool, StoredLimit, pool_lines, storage_dsn, storage_kind
+from studio.domain.gpu_pool import InstancePool, StoredLimit, pool_lines, storage_config, storage_dsn, storage_kind
 from tests.framepack_info import FRAMEPACK_MODEL, f1_sampler, framepack_object_info
 
 HOME = Path("/srv/dagster")
@@ -60,6 +60,13 @@ def test_a_pool_never_stored_is_set_up_by_dagster_init(default, says):
     assert not ok and says in text and text.endswith("`studio dagster-init`")
 
 
+def test_dagsters_own_postgres_storage_is_named_before_the_limit_lines():
+    warning, limit = pool_lines(pool(2, StoredLimit(2, True), storage="dagster-postgres"), 2)
+    assert not warning[0] and "claim at the same moment can share one slot" in warning[1]
+    assert "module: studio.dagster_storage, class: StudioPostgresStorage" in warning[1]
+    assert limit == (True, "the gpu pool limit is 2, one slot per ComfyUI server")
+
+
 def test_sqlite_storage_is_refused_whatever_the_limit():
     [(ok, text)] = pool_lines(pool(2, None, storage="sqlite"), 2)
     assert not ok and "keeps its pools in SQLite" in text
@@ -67,9 +74,13 @@ def test_sqlite_storage_is_refused_whatever_the_limit():
 
 @pytest.mark.parametrize("config, kind", [
     ({}, "sqlite"),
-    ({"storage": {"postgres": {"postgres_url": {"env": "DAGSTER_PG_URL"}}}}, "postgres"),
+    ({"storage": storage_config({"env": "DAGSTER_PG_URL"})}, "postgres"),
+    ({"storage": {"postgres": {"postgres_url": {"env": "DAGSTER_PG_URL"}}}}, "dagster-postgres"),
     ({"storage": {"sqlite": {"base_dir": "x"}}}, "sqlite"),
-    ({"event_log_storage": {"module": "dagster_postgres.event_log", "class": "PostgresEventLogStorage"}}, "postgres"),
+    ({"event_log_storage": {"module": "studio.dagster_storage", "class": "PoolSerializedEventLogStorage"}}, "postgres"),
+    ({"event_log_storage": {"module": "dagster_postgres.event_log", "class": "PostgresEventLogStorage"}},
+     "dagster-postgres"),
+    ({"storage": {"custom": {"module": "elsewhere", "class": "StudioPostgresStorage"}}}, "other"),
     ({"storage": {"mysql": {}}}, "other"),
 ])
 def test_storage_kind(config, kind):
@@ -85,6 +96,8 @@ def test_storage_kind(config, kind):
 def test_storage_dsn_resolves_what_dagster_would_connect_to(postgres, dsn):
     environ = {"DAGSTER_PG_URL": "postgresql+psycopg2://dagster:pw@postgres:5432/dagster", "PW": "p w"}
     assert storage_dsn({"storage": {"postgres": postgres}}, environ) == dsn
+    custom = {"custom": {"module": "studio.dagster_storage", "class": "StudioPostgresStorage", "config": postgres}}
+    assert storage_dsn({"storage": custom}, environ) == dsn
 
 
 def test_storage_dsn_from_an_unset_variable_says_which():

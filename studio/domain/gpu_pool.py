@@ -15,7 +15,7 @@ GPU idles. The limit a run gets is not simply dagster.yaml's `concurrency.pools.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 from urllib.parse import quote, urlencode
@@ -32,7 +32,7 @@ class StoredLimit:
 @dataclass(frozen=True)
 class InstancePool:
     home: Path  # DAGSTER_HOME
-    storage: str  # "postgres", "sqlite" or "other"
+    storage: str  # storage_kind: "postgres", "dagster-postgres", "sqlite" or "other"
     default_limit: int | None  # concurrency.pools.default_limit; None: pools without a row have no limit
     stored: StoredLimit | None  # the pool's row in the instance's storage; None: not set up yet
 
@@ -41,14 +41,32 @@ class InstancePool:
         return self.home / "dagster.yaml"
 
 
+# The storage whose pool claims are made one at a time (studio/dagster_storage.py), as dagster.yaml
+# names it; the dev home and both deploy files use it.
+SERIAL_STORAGE = {"module": "studio.dagster_storage", "class": "StudioPostgresStorage"}
+SERIAL_EVENT_LOG = "PoolSerializedEventLogStorage"
+
+
+def storage_config(postgres_url) -> dict:
+    """dagster.yaml's `storage:` for Dagster's tables in PostgreSQL, pool claims one at a time."""
+    return {"custom": {**SERIAL_STORAGE, "config": {"postgres_url": postgres_url}}}
+
+
 def storage_kind(config: dict) -> str:
-    """Where a dagster.yaml keeps runs and pools; Dagster's default (no storage key) is SQLite."""
+    """Where a dagster.yaml keeps runs and pools: "postgres" (our serial claims), "dagster-postgres"
+    (Dagster's own, whose claims can race), "sqlite" (also Dagster's default: no storage key) or "other"."""
     storage = config.get("storage")
     if isinstance(storage, dict) and storage:
-        kind = next(iter(storage))
-        return kind if kind in ("postgres", "sqlite") else "other"
-    event_log = str((config.get("event_log_storage") or {}).get("class", "")).lower()
-    return "postgres" if "postgres" in event_log else "other" if event_log and "sqlite" not in event_log else "sqlite"
+        kind, value = next(iter(storage.items()))
+        if kind == "custom" and isinstance(value, dict):
+            return "postgres" if {k: value.get(k) for k in SERIAL_STORAGE} == SERIAL_STORAGE else "other"
+        return {"postgres": "dagster-postgres", "sqlite": "sqlite"}.get(kind, "other")
+    event_log = str((config.get("event_log_storage") or {}).get("class", ""))
+    if event_log == SERIAL_EVENT_LOG:
+        return "postgres"
+    if "postgres" in event_log.lower():
+        return "dagster-postgres"
+    return "other" if event_log and "sqlite" not in event_log.lower() else "sqlite"
 
 
 def _setting(value, environ: Mapping[str, str]) -> str:
@@ -62,7 +80,8 @@ def _setting(value, environ: Mapping[str, str]) -> str:
 def storage_dsn(config: dict, environ: Mapping[str, str]) -> str | None:
     """The PostgreSQL URL a dagster.yaml's storage resolves to, as libpq takes it (no +driver);
     None when it names none. Raises LookupError for an {env: NAME} that is not set."""
-    postgres = (config.get("storage") or {}).get("postgres")
+    storage = config.get("storage") or {}
+    postgres = storage.get("postgres") or (storage.get("custom") or {}).get("config")
     if postgres is None:
         postgres = (config.get("event_log_storage") or {}).get("config")
     if not isinstance(postgres, dict):
@@ -101,6 +120,12 @@ def pool_lines(pool: InstancePool, servers: int) -> list[tuple[bool, str]]:
         return [(False, f"the Dagster instance in {pool.home} keeps its pools in SQLite, where two runs can take the "
                         "same GPU slot: give it PostgreSQL storage (a new DAGSTER_HOME set up by `studio dagster-init`, "
                         "or deploy/dagster.postgres.yaml)")]
+    if pool.storage == "dagster-postgres":
+        storage = [(False, f"the Dagster instance in {pool.home} keeps its pools in Dagster's own PostgreSQL storage, "
+                           "where GPU steps of two runs that claim at the same moment can share one slot: name "
+                           f"`storage: custom: module: {SERIAL_STORAGE['module']}, class: {SERIAL_STORAGE['class']}` "
+                           f"with the same config in {pool.config} (as deploy/dagster.postgres.yaml does)")]
+        return storage + pool_lines(replace(pool, storage="postgres"), servers)
     urls = f"STUDIO_COMFYUI_URLS lists {servers} ComfyUI server(s)"
     set_stored = f"run `DAGSTER_HOME={pool.home} dagster instance concurrency set {POOL} {servers}`"
     set_default = f"set concurrency.pools.default_limit: {servers} in {pool.config}"

@@ -34,25 +34,9 @@ import time
 t0 = time.perf_counter()
 import asyncio
 from api.app import create_app
+from bench.asgi_get import asgi_get
 app = create_app()
-
-async def first_answer():
-    sent = []
-
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message):
-        sent.append(message)
-
-    path = "/api/health/live"
-    await app({"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-               "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-               "headers": [(b"host", b"127.0.0.1")], "client": ("127.0.0.1", 5000),
-               "server": ("127.0.0.1", 8000)}, receive, send)
-    assert sent[0]["status"] == 200, sent
-
-asyncio.run(first_answer())
+assert asyncio.run(asgi_get(app, "/api/health/live")) == 200
 print(time.perf_counter() - t0)
 """
 

@@ -38,6 +38,7 @@ import asyncio
 from fastapi.routing import APIRoute
 from api.app import create_app
 from api.lazy_route import LazyAPIRoute
+from bench.asgi_get import asgi_get
 
 app = create_app()
 routes = [r for r in app.routes if isinstance(r, APIRoute)]
@@ -48,19 +49,7 @@ def built():
 
 assert built() == []
 
-async def ask(path):
-    sent = []
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
-    async def send(message):
-        sent.append(message)
-    await app({"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-               "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-               "headers": [(b"host", b"127.0.0.1")], "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000)},
-              receive, send)
-    return sent[0]["status"]
-
-assert asyncio.run(ask("/api/health/live")) == 200
+assert asyncio.run(asgi_get(app, "/api/health/live")) == 200
 assert built() == ["/api/health/live"], built()
 """
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)

@@ -55,10 +55,11 @@ def one_slot_storage(cls, url: str):
 
 
 def test_dagsters_own_postgres_storage_gives_one_slot_to_steps_that_claim_at_once(storage_url):
-    """The control: without the lock the race is real, so the test below can fail."""
+    """The control: without the lock the race is real, so the test below can fail. Here it shows in
+    about every second round; the bound only matters on a machine where it is rare."""
     storage = one_slot_storage(PostgresEventLogStorage, storage_url)
     try:
-        for attempt in range(40):
+        for attempt in range(200):
             got = claim_at_once(storage, [f"try{attempt}-run{i}" for i in range(STEPS)])
             if len(got) > 1:
                 return
@@ -66,7 +67,7 @@ def test_dagsters_own_postgres_storage_gives_one_slot_to_steps_that_claim_at_onc
                 storage.free_concurrency_slots_for_run(run_id)
             for i in range(STEPS):
                 storage.free_concurrency_slots_for_run(f"try{attempt}-run{i}")
-        pytest.fail("40 rounds of claims at once never gave the slot to two steps")
+        pytest.fail("200 rounds of claims at once never gave the slot to two steps")
     finally:
         storage.dispose()
 

@@ -15,6 +15,7 @@ connection. The dagster.yaml files of this repo name `StudioPostgresStorage` (`s
 
 from __future__ import annotations
 
+import functools
 import threading
 from contextlib import contextmanager, suppress
 from typing import Iterator
@@ -33,6 +34,15 @@ from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_c
 POOL_BOOKKEEPING_LOCK = int.from_bytes(b"dg-pools", "big") >> 1  # fits PostgreSQL's signed bigint
 
 
+def _taking_turns(method):
+    """Dagster's `method`, run while this process holds the pool bookkeeping lock."""
+    @functools.wraps(method)
+    def taking_turns(self, *args, **kwargs):
+        with self._one_at_a_time():
+            return method(self, *args, **kwargs)
+    return taking_turns
+
+
 class PoolSerializedEventLogStorage(PostgresEventLogStorage):
     """PostgresEventLogStorage whose slot claims and releases happen one at a time across processes."""
 
@@ -43,47 +53,28 @@ class PoolSerializedEventLogStorage(PostgresEventLogStorage):
 
     @contextmanager
     def _one_at_a_time(self) -> Iterator[None]:
-        if getattr(self._inside, "depth", 0):
-            self._inside.depth += 1
-            try:
-                yield
-            finally:
-                self._inside.depth -= 1
+        if getattr(self._inside, "held", False):
+            yield  # an outer call in this thread holds the lock
             return
         with self._connect() as conn:
             conn.execute(db.text("SELECT pg_advisory_lock(:key)"), {"key": POOL_BOOKKEEPING_LOCK})
-            self._inside.depth = 1
+            self._inside.held = True
             try:
                 yield
             finally:
-                self._inside.depth = 0
+                self._inside.held = False
                 # A connection lost by now took the lock with it: that must not undo a claim already made.
                 with suppress(db.exc.SQLAlchemyError):
                     conn.execute(db.text("SELECT pg_advisory_unlock(:key)"), {"key": POOL_BOOKKEEPING_LOCK})
 
-    def claim_concurrency_slot(self, concurrency_key, run_id, step_key, priority=None):
-        with self._one_at_a_time():
-            return super().claim_concurrency_slot(concurrency_key, run_id, step_key, priority)
-
-    def free_concurrency_slots_for_run(self, run_id):
-        with self._one_at_a_time():
-            return super().free_concurrency_slots_for_run(run_id)
-
-    def free_concurrency_slot_for_step(self, run_id, step_key):
-        with self._one_at_a_time():
-            return super().free_concurrency_slot_for_step(run_id, step_key)
-
-    def initialize_concurrency_limit_to_default(self, concurrency_key):
-        with self._one_at_a_time():
-            return super().initialize_concurrency_limit_to_default(concurrency_key)
-
-    def set_concurrency_slots(self, concurrency_key, num):
-        with self._one_at_a_time():
-            return super().set_concurrency_slots(concurrency_key, num)
-
-    def delete_concurrency_limit(self, concurrency_key):
-        with self._one_at_a_time():
-            return super().delete_concurrency_limit(concurrency_key)
+    # Every operation that changes the slots or the queue of steps waiting for one.
+    claim_concurrency_slot = _taking_turns(PostgresEventLogStorage.claim_concurrency_slot)
+    free_concurrency_slots_for_run = _taking_turns(PostgresEventLogStorage.free_concurrency_slots_for_run)
+    free_concurrency_slot_for_step = _taking_turns(PostgresEventLogStorage.free_concurrency_slot_for_step)
+    initialize_concurrency_limit_to_default = _taking_turns(
+        PostgresEventLogStorage.initialize_concurrency_limit_to_default)
+    set_concurrency_slots = _taking_turns(PostgresEventLogStorage.set_concurrency_slots)
+    delete_concurrency_limit = _taking_turns(PostgresEventLogStorage.delete_concurrency_limit)
 
     @classmethod
     def from_config_value(cls, inst_data, config_value):

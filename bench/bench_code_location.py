@@ -32,11 +32,18 @@ def compile_project() -> None:
 
 def fresh_process_seconds(probe: str, runs: int) -> list[float]:
     """What `probe` prints last (its own timing), once per fresh interpreter, with the project compiled."""
+    return fresh_processes_seconds({"probe": probe}, runs)["probe"]
+
+
+def fresh_processes_seconds(probes: dict[str, str], runs: int) -> dict[str, list[float]]:
+    """The same for several probes taken in turn, a round of each at a time: a machine whose speed
+    drifts during the runs moves all of them alike, so they can be read against one another."""
     compile_project()
-    timings = []
+    timings = {name: [] for name in probes}
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True)
-        timings.append(float(out.stdout.strip().splitlines()[-1]))
+        for name, probe in probes.items():
+            out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True)
+            timings[name].append(float(out.stdout.strip().splitlines()[-1]))
     return timings
 
 

@@ -34,6 +34,7 @@ _FAULT_ASSETS = ("dataset_images", "lora_checkpoints", "shot_keyframes", "shot_c
 FIGURES: dict[str, tuple[str, str]] = {
     "api_import_s": ("fresh process: import the review service and build its app (s)", "≤ 0.5"),
     "api_import_floor_s": ("the same for a one-route FastAPI app, for scale (s)", "–"),
+    "api_import_over_floor_s": ("what the service adds to that floor, median of the rounds' differences (s)", "–"),
     "api_first_answer_s": ("fresh process: build the app and answer /api/health/live through every middleware (s)",
                            "–"),
     "api_all_routes_s": ("fresh process: build the app and every route, which are otherwise built on first use (s)",

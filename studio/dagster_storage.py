@@ -29,9 +29,18 @@ from dagster_postgres.schedule_storage import PostgresScheduleStorage
 from dagster_postgres.storage import DagsterPostgresStorage
 from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
 
+from studio.db.keepalive import SERVER_KEEPALIVES
+
 # Advisory locks belong to one database, here Dagster's, where nothing else takes one: any fixed key
 # names the lock for every process of the instance.
 POOL_BOOKKEEPING_LOCK = int.from_bytes(b"dg-pools", "big") >> 1  # fits PostgreSQL's signed bigint
+
+
+def take_bookkeeping_lock(conn) -> None:
+    """Wait for the lock on `conn`, asking the server to notice within a minute if this process's box
+    dies while it holds it (studio/db/keepalive.py): every claim of the instance waits on it."""
+    settings = ", ".join(f"set_config('{name}', '{value}', false)" for name, value in SERVER_KEEPALIVES.items())
+    conn.execute(db.text(f"SELECT {settings}, pg_advisory_lock(:key)"), {"key": POOL_BOOKKEEPING_LOCK})
 
 
 def _taking_turns(method):
@@ -57,7 +66,7 @@ class PoolSerializedEventLogStorage(PostgresEventLogStorage):
             yield  # an outer call in this thread holds the lock
             return
         with self._connect() as conn:
-            conn.execute(db.text("SELECT pg_advisory_lock(:key)"), {"key": POOL_BOOKKEEPING_LOCK})
+            take_bookkeeping_lock(conn)
             self._inside.held = True
             try:
                 yield

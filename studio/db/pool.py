@@ -17,6 +17,7 @@ from typing import AsyncIterator
 
 import asyncpg
 
+from studio.db.keepalive import SERVER_KEEPALIVES
 from studio.db.migrate import migrate
 
 log = logging.getLogger("studio.db.pool")
@@ -84,7 +85,7 @@ async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10, connec
 
     # UTC: timestamps PostgreSQL renders as JSON (studio.review.queries) read the same on every server.
     return await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=init,
-                                     reset=_keep_session, server_settings={"TimeZone": "UTC"},
+                                     reset=_keep_session, server_settings={"TimeZone": "UTC", **SERVER_KEEPALIVES},
                                      connect=_connect_or_unavailable, timeout=connect_timeout_s,
                                      command_timeout=command_timeout_s)
 

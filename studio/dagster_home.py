@@ -20,7 +20,8 @@ import yaml
 
 from studio.settings import Settings
 from studio.db.embedded import ensure_database, start_embedded_server
-from studio.domain.gpu_pool import POOL, StoredLimit, default_limit_of, gpu_limit, must_store, SERIAL_STORAGE, storage_config
+from studio.domain.gpu_pool import (POOL, SERIAL_STORAGE, StoredLimit, default_limit_of, gpu_limit, must_store,
+                                   storage_config)
 from studio.uploads import write_atomically
 
 # Pools, run queue and telemetry: what every dev instance shares; storage is added per studio home.

@@ -5,8 +5,8 @@ Several processes may start at the same moment on a fresh home (`make webserver`
 the first creates Dagster's tables and pool slots and the others find them there.
 
 Run again, it moves a dagster.yaml it wrote to the storage it writes today, and brings the `gpu` pool
-to the settings (one slot per ComfyUI server, DESIGN §2): the
-limit stored in the instance and the dagster.yaml default together, and says what it changed.
+to the settings (one slot per ComfyUI server, DESIGN §2): the limit stored in the instance and the
+dagster.yaml default together. It says what it changed.
 """
 
 from __future__ import annotations

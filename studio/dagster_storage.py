@@ -43,6 +43,13 @@ def take_bookkeeping_lock(conn) -> None:
     conn.execute(db.text(f"SELECT {settings}, pg_advisory_lock(:key)"), {"key": POOL_BOOKKEEPING_LOCK})
 
 
+def _from_config_value(cls, inst_data, config_value):
+    # What dagster_postgres's own classes do with the same config, for our subclasses.
+    return cls(inst_data=inst_data, postgres_url=pg_url_from_config(config_value),
+               should_autocreate_tables=config_value.get("should_autocreate_tables", True),
+               token_provider=get_token_provider_from_config(config_value))
+
+
 def _taking_turns(method):
     """Dagster's `method`, run while this process holds the pool bookkeeping lock."""
     @functools.wraps(method)
@@ -85,11 +92,7 @@ class PoolSerializedEventLogStorage(PostgresEventLogStorage):
     set_concurrency_slots = _taking_turns(PostgresEventLogStorage.set_concurrency_slots)
     delete_concurrency_limit = _taking_turns(PostgresEventLogStorage.delete_concurrency_limit)
 
-    @classmethod
-    def from_config_value(cls, inst_data, config_value):
-        return cls(inst_data=inst_data, postgres_url=pg_url_from_config(config_value),
-                   should_autocreate_tables=config_value.get("should_autocreate_tables", True),
-                   token_provider=get_token_provider_from_config(config_value))
+    from_config_value = classmethod(_from_config_value)
 
 
 class StudioPostgresStorage(DagsterPostgresStorage):
@@ -112,11 +115,7 @@ class StudioPostgresStorage(DagsterPostgresStorage):
     def config_type(cls):
         return pg_config()
 
-    @classmethod
-    def from_config_value(cls, inst_data, config_value):
-        return cls(inst_data=inst_data, postgres_url=pg_url_from_config(config_value),
-                   should_autocreate_tables=config_value.get("should_autocreate_tables", True),
-                   token_provider=get_token_provider_from_config(config_value))
+    from_config_value = classmethod(_from_config_value)
 
     @property
     def event_storage_data(self):

@@ -121,7 +121,8 @@ async def test_an_instance_on_sqlite_is_named_pools_do_not_hold_there(tmp_path, 
     assert not (tmp_path / "storage").exists()  # looked at, not opened
 
 
-async def test_an_instance_on_dagsters_own_postgres_storage_is_named_with_its_limit(tmp_path, pg_server_url, monkeypatch):
+async def test_an_instance_on_dagsters_own_postgres_storage_is_named_with_its_limit(
+        tmp_path, pg_server_url, monkeypatch):
     home = await asyncio.to_thread(instance_home, tmp_path, pg_server_url)
     config = yaml.safe_load((home / "dagster.yaml").read_text())
     config["storage"] = {"postgres": config["storage"]["custom"]["config"]}  # as a dagster.yaml of Dagster's docs

@@ -21,13 +21,15 @@ from contextlib import contextmanager, suppress
 from typing import Iterator
 
 import sqlalchemy as db
+from sqlalchemy.pool import NullPool
 from dagster._core.storage.base_storage import DagsterStorage
 from dagster._core.storage.config import pg_config
 from dagster_postgres.event_log import PostgresEventLogStorage
 from dagster_postgres.run_storage import PostgresRunStorage
 from dagster_postgres.schedule_storage import PostgresScheduleStorage
 from dagster_postgres.storage import DagsterPostgresStorage
-from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
+from dagster_postgres.utils import (create_pg_connection, create_pg_engine, get_token_provider_from_config,
+                                    pg_url_from_config)
 
 from studio.db.keepalive import SERVER_KEEPALIVES
 
@@ -66,13 +68,17 @@ class PoolSerializedEventLogStorage(PostgresEventLogStorage):
         super().__init__(*args, **kwargs)
         # Dagster's methods call one another; the lock is taken by the outermost call only.
         self._inside = threading.local()
+        # The lock's connection is not one of the engine's: the webserver gives the engine a pool of one
+        # connection (optimize_for_webserver), which the lock would hold while the method waits for it.
+        self._lock_engine = create_pg_engine(self.postgres_url, self._token_provider, isolation_level="AUTOCOMMIT",
+                                             poolclass=NullPool)
 
     @contextmanager
     def _one_at_a_time(self) -> Iterator[None]:
         if getattr(self._inside, "held", False):
             yield  # an outer call in this thread holds the lock
             return
-        with self._connect() as conn:
+        with create_pg_connection(self._lock_engine) as conn:
             take_bookkeeping_lock(conn)
             self._inside.held = True
             try:
@@ -82,6 +88,10 @@ class PoolSerializedEventLogStorage(PostgresEventLogStorage):
                 # A connection lost by now took the lock with it: that must not undo a claim already made.
                 with suppress(db.exc.SQLAlchemyError):
                     conn.execute(db.text("SELECT pg_advisory_unlock(:key)"), {"key": POOL_BOOKKEEPING_LOCK})
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._lock_engine.dispose()
 
     # Every operation that changes the slots or the queue of steps waiting for one.
     claim_concurrency_slot = _taking_turns(PostgresEventLogStorage.claim_concurrency_slot)

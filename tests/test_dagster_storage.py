@@ -90,6 +90,21 @@ def test_the_slot_goes_to_one_step_at_a_time_as_each_gives_it_back(storage_url):
         storage.dispose()
 
 
+@pytest.mark.timeout(60)
+def test_the_webservers_storage_whose_engine_keeps_one_connection_still_claims_and_frees(storage_url):
+    storage = one_slot_storage(PoolSerializedEventLogStorage, storage_url)
+    # What `dagster-webserver --db-pool-max-overflow 0` does: one pooled connection for all of it.
+    storage.optimize_for_webserver(statement_timeout=15_000, pool_recycle=3_600, max_overflow=0)
+    try:
+        assert claim_at_once(storage, ["run-a", "run-b"]) in (["run-a"], ["run-b"])
+        storage.free_concurrency_slots_for_run("run-a")
+        storage.free_concurrency_slots_for_run("run-b")
+        storage.set_concurrency_slots("gpu", 2)
+        assert sorted(claim_at_once(storage, ["run-c", "run-d"])) == ["run-c", "run-d"]
+    finally:
+        storage.dispose()
+
+
 HOLD_THE_LOCK = """
 import sys, time
 from studio.dagster_storage import PoolSerializedEventLogStorage

@@ -126,9 +126,3 @@ class StudioPostgresStorage(DagsterPostgresStorage):
         return pg_config()
 
     from_config_value = classmethod(_from_config_value)
-
-    @property
-    def event_storage_data(self):
-        # Read when a run's instance is rebuilt from the legacy per-storage fields: keep it ours.
-        data = super().event_storage_data
-        return data._replace(module_name=__name__, class_name=PoolSerializedEventLogStorage.__name__) if data else None
